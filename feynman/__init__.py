@@ -1,0 +1,1 @@
+"""Feynman event pipeline: command line, settings and the project-wide error root."""

@@ -1,0 +1,64 @@
+"""Configuration from the environment (``FEYNMAN_*``), in one class.
+
+Every process (CLI, API, worker, tests) reads the same settings; tests override
+them by environment or by constructing :class:`Settings` directly.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """All knobs of the pipeline; see docs/configuration.md for the list."""
+
+    model_config = SettingsConfigDict(env_prefix="FEYNMAN_", extra="ignore")
+
+    env: Literal["development", "production"] = "development"
+    kafka_bootstrap: str = "localhost:9092"
+
+    # Topics (declared in schemas.topics; these scale them per deployment).
+    topic_partitions: int = Field(12, ge=1, le=1000)
+    replication_factor: int = Field(1, ge=1)
+    topic_prefix: str = Field("feynman", pattern=r"^[A-Za-z0-9._-]+$")
+
+    # Local KRaft broker (compose.local_broker).
+    broker_port: int = 9092
+    broker_controller_port: int = 9093
+    data_dir: Path = Path(".feynman")
+    cache_dir: Path = Path.home() / ".cache" / "feynman"
+    kafka_version: str = "4.1.1"
+    broker_heap: str = "512m"
+
+    # API (producers.api).
+    api_host: str = "127.0.0.1"
+    api_port: int = 8000
+    api_keys: list[SecretStr] = Field(default_factory=list)
+    max_body_bytes: int = Field(64 * 1024, ge=1024)
+    worker_url: str = "http://127.0.0.1:6066"
+
+    # Worker (streams.app).
+    app_id: str = Field("feynman", pattern=r"^[A-Za-z0-9._-]+$")
+    worker_host: str = "127.0.0.1"
+    worker_web_port: int = 6066
+    store: str = "memory://"
+    status_retention_s: int = Field(7 * 24 * 3600, ge=60)
+
+    @property
+    def production(self) -> bool:
+        return self.env == "production"
+
+    @property
+    def bootstrap_servers(self) -> list[str]:
+        return [s.strip() for s in self.kafka_bootstrap.split(",") if s.strip()]
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process-wide settings, read once from the environment."""
+    return Settings()

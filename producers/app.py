@@ -1,0 +1,92 @@
+"""The FastAPI app: ``feynman api`` or ``uvicorn --factory producers.app:create_app``.
+
+Routes are thin: they validate, publish through the one :class:`Publisher`
+and read status from the workers. Every error the project raises on purpose is
+mapped to an HTTP answer here, in one place: bad input is a 4xx with its
+reason, Kafka or the workers being away is a 503 with ``Retry-After``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from feynman.errors import DecodeError, PublishError
+from feynman.settings import Settings, get_settings
+from producers.body_limit import BodyLimitMiddleware
+from producers.models import Health
+from producers.publisher import Publisher
+from producers.routes_events import router as events_router
+from producers.routes_tasks import router as tasks_router
+from producers.security import check_key_configuration, require_api_key
+from producers.status_client import AcceptedTasks, StatusClient, StatusUnavailableError
+
+log = logging.getLogger(__name__)
+
+RETRY_AFTER_S = 5
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    check_key_configuration(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.settings = settings
+        app.state.publisher = Publisher(settings)
+        app.state.accepted = AcceptedTasks()
+        app.state.status_client = StatusClient(settings.worker_url)
+        try:
+            await app.state.publisher.start()
+        except PublishError as exc:
+            # Serve anyway: health checks answer and publishing retries per request (503 meanwhile).
+            log.warning("starting without Kafka: %s", exc)
+        try:
+            yield
+        finally:
+            await app.state.publisher.stop()
+            await app.state.status_client.close()
+
+    app = FastAPI(
+        title="Feynman pipeline API",
+        version="0.1.0",
+        summary="Publishes conversation events to Kafka and reports the status of the tasks they trigger.",
+        lifespan=lifespan,
+    )
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    protected = [Depends(require_api_key)]
+    app.include_router(events_router, dependencies=protected)
+    app.include_router(tasks_router, dependencies=protected)
+
+    @app.get("/healthz", response_model=Health, tags=["health"])
+    async def healthz() -> Health:
+        """The process is up (no dependency checked)."""
+        return Health(status="ok")
+
+    @app.exception_handler(DecodeError)
+    async def bad_event(_: Request, exc: DecodeError) -> JSONResponse:
+        return JSONResponse({"detail": exc.message, "reason": exc.reason}, status_code=422)
+
+    @app.exception_handler(PublishError)
+    async def kafka_away(_: Request, exc: PublishError) -> JSONResponse:
+        log.warning("publish failed: %s", exc)
+        return JSONResponse(
+            {"detail": "Kafka did not acknowledge the event; nothing was accepted", "reason": "kafka_unavailable"},
+            status_code=503,
+            headers={"Retry-After": str(RETRY_AFTER_S)},
+        )
+
+    @app.exception_handler(StatusUnavailableError)
+    async def workers_away(_: Request, exc: StatusUnavailableError) -> JSONResponse:
+        log.warning("status lookup failed: %s", exc)
+        return JSONResponse(
+            {"detail": "no worker answered the status lookup", "reason": "worker_unavailable"},
+            status_code=503,
+            headers={"Retry-After": str(RETRY_AFTER_S)},
+        )
+
+    return app

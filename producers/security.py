@@ -1,0 +1,34 @@
+"""API keys: required on every route but the health checks in production.
+
+Keys come from ``FEYNMAN_API_KEYS`` (a JSON list); comparison is constant-time.
+In development no key is needed, so the local stack works out of the box.
+"""
+
+from __future__ import annotations
+
+import hmac
+
+from fastapi import Depends, HTTPException, Request, status
+from fastapi.security import APIKeyHeader
+
+from feynman.errors import ConfigError
+from feynman.settings import Settings
+
+api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False, description="Required in production mode.")
+
+
+def check_key_configuration(settings: Settings) -> None:
+    """Refuse to start a production API that nobody could call safely."""
+    if settings.production and not settings.api_keys:
+        raise ConfigError("FEYNMAN_ENV=production requires FEYNMAN_API_KEYS (a JSON list of keys)")
+
+
+async def require_api_key(request: Request, key: str | None = Depends(api_key_header)) -> None:
+    settings: Settings = request.app.state.settings
+    if not settings.production:
+        return
+    if key is None:
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "missing X-API-Key header")
+    given = key.encode()
+    if not any(hmac.compare_digest(given, k.get_secret_value().encode()) for k in settings.api_keys):
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "invalid API key")

@@ -1,0 +1,81 @@
+"""Reads task status from the workers' web routes.
+
+Any worker answers for any task: Faust forwards the request to the worker
+that owns the task's partition. The API keeps, besides, the ids it accepted
+in the last minutes, so a task Kafka acknowledged reads ``queued`` even
+before any worker has folded its first status event.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+
+from feynman.errors import FeynmanError
+
+
+class StatusUnavailableError(FeynmanError):
+    """No worker answered a status lookup."""
+
+
+class AcceptedTasks:
+    """A bounded memory of task ids this API process saw Kafka accept."""
+
+    def __init__(self, capacity: int = 100_000) -> None:
+        self._capacity = capacity
+        self._records: OrderedDict[str, dict[str, Any]] = OrderedDict()
+
+    def add(self, task_id: str, task_type: str, event_id: str, event_type: str, session_id: str | None) -> None:
+        now = datetime.now(UTC).isoformat().replace("+00:00", "Z")
+        self._records[task_id] = {
+            "task_id": task_id,
+            "name": task_type,
+            "status": "queued",
+            "created_at": now,
+            "started_at": None,
+            "completed_at": None,
+            "retry_count": 0,
+            "error": None,
+            "event_id": event_id,
+            "event_type": event_type,
+            "session_id": session_id,
+        }
+        self._records.move_to_end(task_id)
+        while len(self._records) > self._capacity:
+            self._records.popitem(last=False)
+
+    def get(self, task_id: str) -> dict[str, Any] | None:
+        return self._records.get(task_id)
+
+
+class StatusClient:
+    """HTTP client of the worker's ``/tasks/{task_id}/`` route."""
+
+    def __init__(self, worker_url: str, *, timeout_s: float = 5.0) -> None:
+        self._client = httpx.AsyncClient(base_url=worker_url.rstrip("/"), timeout=timeout_s)
+
+    async def close(self) -> None:
+        await self._client.aclose()
+
+    async def get(self, task_id: str) -> dict[str, Any] | None:
+        """The task's folded status, or ``None`` when no worker knows it."""
+        try:
+            response = await self._client.get(f"/tasks/{task_id}/")
+        except httpx.HTTPError as exc:
+            raise StatusUnavailableError(f"no worker answered at {self._client.base_url}: {exc!r}") from exc
+        if response.status_code == 404:
+            return None
+        if response.status_code != 200:
+            raise StatusUnavailableError(f"worker answered {response.status_code} for task {task_id}")
+        record: dict[str, Any] = response.json()
+        return record
+
+    async def ping(self) -> bool:
+        try:
+            response = await self._client.get("/")
+        except httpx.HTTPError:
+            return False
+        return response.status_code < 500

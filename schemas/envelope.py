@@ -1,0 +1,190 @@
+"""The envelope every record on an event topic carries (DESIGN.md contract 2).
+
+``{"id", "type", "v", "ts", "data", "trace_id"?, "source"?}`` as UTF-8 JSON,
+encoded with orjson. :func:`decode` either returns a typed :class:`Envelope`
+or raises :class:`~feynman.errors.DecodeError` saying exactly what is wrong;
+that error is what a dead letter records as its reason.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Generic, TypeVar
+
+import orjson
+import uuid6
+from pydantic import BaseModel, ValidationError
+
+from feynman.errors import DecodeError
+from schemas.registry import REGISTRY, EventRegistry
+
+P = TypeVar("P", bound=BaseModel)
+
+_REQUIRED = ("id", "type", "v", "ts", "data")
+_OPTIONAL = ("trace_id", "source")
+MAX_ID_LEN = 64
+
+
+@dataclass(frozen=True, slots=True)
+class Envelope(Generic[P]):
+    id: str
+    type: str
+    v: int
+    ts: datetime
+    data: P
+    trace_id: str | None = None
+    source: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "id": self.id,
+            "type": self.type,
+            "v": self.v,
+            "ts": rfc3339(self.ts),
+            "data": self.data.model_dump(mode="json", exclude_none=True),
+        }
+        if self.trace_id is not None:
+            out["trace_id"] = self.trace_id
+        if self.source is not None:
+            out["source"] = self.source
+        return out
+
+
+def rfc3339(ts: datetime) -> str:
+    """RFC 3339 in UTC with a ``Z``, microseconds kept."""
+    return ts.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+def new_event_id() -> str:
+    """A time-ordered unique id (UUIDv7), so ids sort like the events they name."""
+    return str(uuid6.uuid7())
+
+
+def new_envelope(
+    data: P,
+    *,
+    trace_id: str | None = None,
+    source: str | None = None,
+    registry: EventRegistry = REGISTRY,
+) -> Envelope[P]:
+    """Wrap a payload in a fresh envelope of its registered type and newest version."""
+    type_name, v = _type_of(type(data), registry)
+    return Envelope(
+        id=new_event_id(),
+        type=type_name,
+        v=v,
+        ts=datetime.now(UTC),
+        data=data,
+        trace_id=trace_id,
+        source=source,
+    )
+
+
+def ordering_key(envelope: Envelope[Any]) -> str:
+    """The Kafka key of an event: whatever its state is ordered by.
+
+    Conversation events order by session, status events by task, usage by user
+    (each payload class names its ``ordering_fields``); an event with none of
+    these is its own key.
+    """
+    data = envelope.data
+    for name in getattr(data, "ordering_fields", ("session_id", "user_id")):
+        value = getattr(data, name, None)
+        if value:
+            return str(value)
+    return envelope.id
+
+
+def encode(envelope: Envelope[Any]) -> bytes:
+    return orjson.dumps(envelope.to_dict())
+
+
+def decode(raw: bytes | str, registry: EventRegistry = REGISTRY) -> Envelope[Any]:
+    """Parse and validate one record; raise :class:`DecodeError` on any defect."""
+    try:
+        obj = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise DecodeError("not_json", f"not valid UTF-8 JSON: {exc}") from None
+    return decode_obj(obj, registry)
+
+
+def decode_obj(obj: Any, registry: EventRegistry = REGISTRY) -> Envelope[Any]:
+    """Validate an already parsed JSON value as an envelope."""
+    if not isinstance(obj, dict):
+        raise DecodeError("not_object", f"envelope must be a JSON object, got {_json_kind(obj)}")
+    missing = [f for f in _REQUIRED if f not in obj]
+    if missing:
+        raise DecodeError("missing_field", f"envelope lacks field(s): {', '.join(missing)}")
+    unknown = sorted(set(obj) - set(_REQUIRED) - set(_OPTIONAL))
+    if unknown:
+        raise DecodeError("unknown_field", f"envelope has unknown field(s): {', '.join(unknown)}")
+    event_id, type_name, v, ts = obj["id"], obj["type"], obj["v"], obj["ts"]
+    if not isinstance(event_id, str) or not 0 < len(event_id) <= MAX_ID_LEN:
+        raise DecodeError("bad_field", f"'id' must be a non-empty string of at most {MAX_ID_LEN} characters")
+    if not isinstance(type_name, str) or not type_name:
+        raise DecodeError("bad_field", "'type' must be a non-empty string")
+    if isinstance(v, bool) or not isinstance(v, int):
+        raise DecodeError("bad_field", f"'v' must be an integer, got {_json_kind(v)}")
+    for opt in _OPTIONAL:
+        if obj.get(opt) is not None and not isinstance(obj[opt], str):
+            raise DecodeError("bad_field", f"'{opt}' must be a string")
+    latest = registry.latest(type_name)
+    if latest is None:
+        known = ", ".join(registry.types())
+        raise DecodeError("unknown_type", f"unknown event type {type_name!r} (known: {known})")
+    newest_v, model = latest
+    if not 1 <= v <= newest_v:
+        raise DecodeError(
+            "unknown_version", f"{type_name} has no version {v} (known: 1..{newest_v})"
+        )
+    parsed_ts = _parse_ts(ts)
+    try:
+        # The newest model reads every older version (registry's version rule).
+        data = model.model_validate(obj["data"])
+    except ValidationError as exc:
+        raise DecodeError("invalid_payload", f"{type_name} v{v} data: {_explain(exc)}") from None
+    return Envelope(
+        id=event_id,
+        type=type_name,
+        v=v,
+        ts=parsed_ts,
+        data=data,
+        trace_id=obj.get("trace_id"),
+        source=obj.get("source"),
+    )
+
+
+def _parse_ts(ts: Any) -> datetime:
+    if not isinstance(ts, str):
+        raise DecodeError("bad_field", f"'ts' must be an RFC 3339 string, got {_json_kind(ts)}")
+    try:
+        parsed = datetime.fromisoformat(ts)
+    except ValueError:
+        raise DecodeError("bad_field", f"'ts' is not an RFC 3339 timestamp: {ts[:40]!r}") from None
+    if parsed.tzinfo is None:
+        raise DecodeError("bad_field", "'ts' must carry a time zone (use Z for UTC)")
+    return parsed.astimezone(UTC)
+
+
+def _explain(exc: ValidationError) -> str:
+    parts = []
+    for err in exc.errors()[:5]:
+        where = ".".join(str(p) for p in err["loc"]) or "(root)"
+        parts.append(f"{where}: {err['msg']}")
+    more = exc.error_count() - len(parts)
+    return "; ".join(parts) + (f" (+{more} more)" if more > 0 else "")
+
+
+def _json_kind(value: Any) -> str:
+    return {dict: "object", list: "array", str: "string", bool: "boolean", type(None): "null"}.get(
+        type(value), "number"
+    )
+
+
+def _type_of(cls: type[BaseModel], registry: EventRegistry) -> tuple[str, int]:
+    for type_name in registry.types():
+        for v, model in registry.versions(type_name).items():
+            if model is cls and v == registry.latest(type_name)[0]:  # type: ignore[index]
+                return type_name, v
+    raise DecodeError("unknown_type", f"{cls.__name__} is not the newest version of any event type")

@@ -1,0 +1,134 @@
+"""Payloads of every event type, one pydantic model per ``(type, v)``.
+
+Models are frozen and forbid unknown fields: a field a producer invents is a
+mistake to report, not data to drop silently. Sizes are bounded here so every
+entry point (HTTP, ``feynman publish``, a worker reading kcat input) enforces
+the same limits.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from schemas.registry import REGISTRY
+from schemas.tasks import TaskStatus
+
+SessionId = Annotated[
+    str, StringConstraints(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9._:@-]+$")
+]
+UserId = Annotated[
+    str, StringConstraints(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9._:@-]+$")
+]
+TopicName = Annotated[str, StringConstraints(min_length=1, max_length=200, strip_whitespace=True)]
+Text = Annotated[str, StringConstraints(min_length=1, max_length=20_000)]
+
+
+class Payload(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    # Fields whose first non-empty value is the event's Kafka key: the thing
+    # its consumers' state is ordered by (see schemas.envelope.ordering_key).
+    ordering_fields: ClassVar[tuple[str, ...]] = ("session_id", "user_id")
+
+
+class Utterance(Payload):
+    """One line of a conversation as the seed service stored it."""
+
+    role: Literal["user", "assistant", "system"]
+    content: Annotated[str, StringConstraints(max_length=20_000)]
+
+
+@REGISTRY.register("chat.turn", 1)
+class ChatTurn(Payload):
+    """A learner's explanation and the tutor's probing questions for one turn."""
+
+    session_id: SessionId
+    topic: TopicName
+    user_input: Text
+    user_id: UserId | None = None
+    questions: list[Annotated[str, StringConstraints(max_length=2_000)]] = Field(
+        default_factory=list, max_length=10
+    )
+    language: Annotated[str, StringConstraints(max_length=16)] | None = None
+
+
+@REGISTRY.register("memory.requested", 1)
+class MemoryRequested(Payload):
+    """The front end asked to consolidate a conversation into long-term memory."""
+
+    topic: TopicName
+    conversation_history: list[Utterance] = Field(max_length=500)
+    session_id: SessionId | None = None
+    user_id: UserId | None = None
+
+
+@REGISTRY.register("conversation.ended", 1)
+class ConversationEnded(Payload):
+    """A session closed; consolidation and analysis may finalise it."""
+
+    session_id: SessionId
+    topic: TopicName
+    user_id: UserId | None = None
+    reason: Annotated[str, StringConstraints(max_length=200)] | None = None
+
+
+@REGISTRY.register("llm.usage", 1)
+class LlmUsage(Payload):
+    """One LLM call, as metered for cost aggregation."""
+
+    ordering_fields: ClassVar[tuple[str, ...]] = ("user_id", "session_id")
+
+    model: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    prompt_tokens: int = Field(ge=0)
+    completion_tokens: int = Field(ge=0)
+    latency_ms: float = Field(ge=0)
+    session_id: SessionId | None = None
+    user_id: UserId | None = None
+    purpose: Annotated[str, StringConstraints(max_length=100)] | None = None
+
+
+@REGISTRY.register("task.status", 1)
+class TaskStatusChanged(Payload):
+    """One transition of one task; folded per ``task_id`` into the status table."""
+
+    ordering_fields: ClassVar[tuple[str, ...]] = ("task_id",)
+
+    task_id: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    task_type: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    status: TaskStatus
+    at: datetime
+    event_id: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    event_type: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    session_id: SessionId | None = None
+    attempt: int = Field(0, ge=0)
+    worker: Annotated[str, StringConstraints(max_length=200)] | None = None
+    error: Annotated[str, StringConstraints(max_length=4_000)] | None = None
+    result_ref: Annotated[str, StringConstraints(max_length=500)] | None = None
+
+
+@REGISTRY.register("dead.letter", 1)
+class DeadLetter(Payload):
+    """A record the pipeline gave up on, with everything needed to replay it.
+
+    ``original_b64`` holds the record's exact bytes, since a poison record may
+    not even be UTF-8; ``original_key`` keeps the ordering key for a replay.
+    """
+
+    ordering_fields: ClassVar[tuple[str, ...]] = ("original_key",)
+
+    reason: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    error: Annotated[str, StringConstraints(max_length=4_000)]
+    origin_topic: str
+    origin_partition: int = Field(ge=0)
+    origin_offset: int = Field(ge=0)
+    original_b64: str
+    original_key: str | None = None
+    event_id: str | None = None
+    event_type: str | None = None
+    task_type: str | None = None
+    task_id: str | None = None
+    attempts: int = Field(0, ge=0)
+    traceback: Annotated[str, StringConstraints(max_length=16_000)] | None = None

@@ -1,0 +1,102 @@
+"""Every topic of the pipeline, declared once: name, partitions, configs.
+
+Names derive from a prefix (``FEYNMAN_TOPIC_PREFIX``, default ``feynman``) so
+that tests and parallel deployments never share data; nothing else in the
+code base spells a topic name. With the default prefix the names are those
+the README gives to Kafka clients.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from feynman.settings import Settings
+
+DAY_MS = 24 * 3600 * 1000
+
+
+@dataclass(frozen=True, slots=True)
+class TopicSpec:
+    """What a topic must look like on the broker."""
+
+    name: str
+    partitions: int
+    replication_factor: int
+    cleanup_policy: Literal["delete", "compact"]
+    retention_ms: int | None
+    description: str
+    extra_config: dict[str, str] = field(default_factory=dict)
+
+    def config(self) -> dict[str, str]:
+        """Topic-level configs to set on creation and compare afterwards."""
+        out = {"cleanup.policy": self.cleanup_policy, **self.extra_config}
+        out["retention.ms"] = str(self.retention_ms if self.retention_ms is not None else -1)
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class Topics:
+    """The topic set for one deployment (one prefix, one partition count)."""
+
+    conversations: TopicSpec
+    llm_usage: TopicSpec
+    task_status: TopicSpec
+    task_status_changelog: TopicSpec
+    transcripts_changelog: TopicSpec
+    dead_letter: TopicSpec
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Topics:
+        p = settings.topic_prefix
+        n = settings.topic_partitions
+        rf = settings.replication_factor
+        return cls(
+            conversations=TopicSpec(
+                f"{p}.conversations", n, rf, "delete", 30 * DAY_MS,
+                "Conversation events (chat.turn, memory.requested, conversation.ended), "
+                "keyed by session id. The pipeline's input topic.",
+            ),
+            llm_usage=TopicSpec(
+                f"{p}.llm-usage", n, rf, "delete", 90 * DAY_MS,
+                "llm.usage events, keyed by user (or session) id, for cost aggregation.",
+            ),
+            task_status=TopicSpec(
+                f"{p}.task-status", n, rf, "delete", 7 * DAY_MS,
+                "task.status events, keyed by task id; folded into the task_status table.",
+            ),
+            # Must have the partition count of task_status: Faust writes a table
+            # row to the changelog partition of the event that produced it.
+            task_status_changelog=TopicSpec(
+                f"{p}.task-status-table-changelog", n, rf, "compact", None,
+                "Changelog of the task_status table (compacted: latest state per task).",
+            ),
+            # Co-partitioned with conversations: written while processing them.
+            transcripts_changelog=TopicSpec(
+                f"{p}.session-transcripts-table-changelog", n, rf, "compact", None,
+                "Changelog of the session_transcripts table (compacted).",
+            ),
+            dead_letter=TopicSpec(
+                f"{p}.dead-letter", n, rf, "delete", 30 * DAY_MS,
+                "Records that could not be processed, with reason and original bytes.",
+                {"max.message.bytes": str(2 * 1024 * 1024)},
+            ),
+        )
+
+    def all(self) -> list[TopicSpec]:
+        return [
+            self.conversations,
+            self.llm_usage,
+            self.task_status,
+            self.task_status_changelog,
+            self.transcripts_changelog,
+            self.dead_letter,
+        ]
+
+    def for_event_type(self, event_type: str) -> TopicSpec:
+        """The topic an event of ``event_type`` is published to."""
+        if event_type == "llm.usage":
+            return self.llm_usage
+        if event_type == "task.status":
+            return self.task_status
+        return self.conversations

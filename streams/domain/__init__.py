@@ -1,0 +1,1 @@
+"""Domain logic of the task types: plain Python, no Kafka or Faust imports."""
