@@ -6,6 +6,7 @@ them by environment or by constructing :class:`Settings` directly.
 
 from __future__ import annotations
 
+import json
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -40,7 +41,8 @@ class Settings(BaseSettings):
     api_port: int = 8000
     api_keys: list[SecretStr] = Field(default_factory=list)
     max_body_bytes: int = Field(64 * 1024, ge=1024)
-    worker_url: str = "http://127.0.0.1:6066"
+    # Where the API asks for task status; by default the local worker's web port.
+    worker_url: str | None = None
 
     # Worker (streams.app).
     app_id: str = Field("feynman", pattern=r"^[A-Za-z0-9._-]+$")
@@ -52,6 +54,23 @@ class Settings(BaseSettings):
     @property
     def production(self) -> bool:
         return self.env == "production"
+
+    def as_env(self) -> dict[str, str]:
+        """These settings as ``FEYNMAN_*`` variables, for a child process."""
+        env = {}
+        for name, value in self.model_dump(mode="json").items():
+            if name == "api_keys":
+                value = json.dumps([k.get_secret_value() for k in self.api_keys])
+            elif value is None:
+                continue
+            elif isinstance(value, list | dict):
+                value = json.dumps(value)
+            env[f"FEYNMAN_{name.upper()}"] = str(value)
+        return env
+
+    @property
+    def worker_base_url(self) -> str:
+        return self.worker_url or f"http://{self.worker_host}:{self.worker_web_port}"
 
     @property
     def bootstrap_servers(self) -> list[str]:

@@ -39,7 +39,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.settings = settings
         app.state.publisher = Publisher(settings)
         app.state.accepted = AcceptedTasks()
-        app.state.status_client = StatusClient(settings.worker_url)
+        app.state.status_client = StatusClient(settings.worker_base_url)
         try:
             await app.state.publisher.start()
         except PublishError as exc:

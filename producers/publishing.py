@@ -19,7 +19,7 @@ from schemas.tasks import TaskStatus, task_id, tasks_for
 
 
 async def publish_with_tasks(
-    publisher: Publisher, accepted: AcceptedTasks, envelope: Envelope[Any]
+    publisher: Publisher, envelope: Envelope[Any], accepted: AcceptedTasks | None = None
 ) -> EventAccepted:
     where = await publisher.publish(envelope)
     session_id = getattr(envelope.data, "session_id", None)
@@ -38,7 +38,8 @@ async def publish_with_tasks(
                 source="api",
             )
         )
-        accepted.add(tid, task_type, envelope.id, envelope.type, session_id)
+        if accepted is not None:
+            accepted.add(tid, task_type, envelope.id, envelope.type, session_id)
     await publisher.publish_all(statuses)
     return EventAccepted(
         event_id=envelope.id, topic=where.topic, partition=where.partition, offset=where.offset, task_ids=ids

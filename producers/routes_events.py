@@ -32,4 +32,4 @@ async def publish_event(body: EventIn, request: Request) -> EventAccepted:
     raw.setdefault("id", new_event_id())
     raw.setdefault("ts", rfc3339(datetime.now(UTC)))
     envelope = decode_obj(raw)
-    return await publish_with_tasks(request.app.state.publisher, request.app.state.accepted, envelope)
+    return await publish_with_tasks(request.app.state.publisher, envelope, request.app.state.accepted)

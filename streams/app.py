@@ -10,7 +10,7 @@ import faust
 
 from feynman.settings import Settings, get_settings
 from schemas.topics import Topics
-from streams import status_table, transcripts
+from streams import health, status_table, transcripts
 from streams.runtime import Runtime
 
 
@@ -37,6 +37,7 @@ def create_app(settings: Settings) -> faust.App:
         canonical_url=f"http://{settings.worker_host}:{settings.worker_web_port}",
     )
     rt = Runtime(app=app, settings=settings, topics=topics)
+    health.install(app)
     status_table.install(rt)
     transcripts.install(rt)
     conversations = topics.conversations

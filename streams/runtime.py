@@ -27,7 +27,7 @@ from feynman.settings import Settings
 from schemas.envelope import Envelope, decode, encode, new_envelope
 from schemas.events import DeadLetter, TaskStatusChanged
 from schemas.tasks import INTAKE_TASK, TaskStatus, task_id, tasks_for
-from schemas.topics import TopicSpec, Topics
+from schemas.topics import Topics, TopicSpec
 
 log = logging.getLogger(__name__)
 

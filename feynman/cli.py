@@ -1,0 +1,198 @@
+"""The ``feynman`` command (DESIGN.md contract 4).
+
+Every failure the project raises on purpose ends as one line on stderr and a
+non-zero exit code; tracebacks are for bugs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from feynman.errors import FeynmanError
+from feynman.settings import Settings, get_settings
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def one_line_errors(func: F) -> F:
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except FeynmanError as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(1)
+
+    return wrapper  # type: ignore[return-value]
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def cli() -> None:
+    """Feynman event pipeline: local broker, topics, worker, API and tools.
+
+    Configured by FEYNMAN_* environment variables (see docs/configuration.md).
+    """
+
+
+@cli.command()
+@one_line_errors
+def dev() -> None:
+    """Broker (if none answers), topics, worker and API; Ctrl-C stops them all."""
+    from feynman.dev import run_dev
+
+    sys.exit(run_dev(get_settings()))
+
+
+@cli.group()
+def broker() -> None:
+    """The local single-node KRaft broker (no Docker needed)."""
+
+
+@broker.command("start")
+@click.option("--timeout", default=90.0, show_default=True, help="Seconds to wait until it answers.")
+@one_line_errors
+def broker_start(timeout: float) -> None:
+    """Resolve the Kafka jars (once), format storage (once) and start the broker."""
+    from compose.local_broker import LocalBroker
+
+    b = LocalBroker.from_settings(get_settings())
+    b.start(timeout=timeout)
+    st = b.status()
+    click.echo(f"broker running (pid {st.pid}) at {st.bootstrap}, data in {st.data_dir}")
+
+
+@broker.command("stop")
+@one_line_errors
+def broker_stop() -> None:
+    """Stop the local broker cleanly."""
+    from compose.local_broker import LocalBroker
+
+    stopped = LocalBroker.from_settings(get_settings()).stop()
+    click.echo("broker stopped" if stopped else "broker was not running")
+
+
+@broker.command("status")
+@one_line_errors
+def broker_status() -> None:
+    """Whether the local broker runs and answers; exit 0 only if it answers."""
+    from compose.local_broker import LocalBroker
+
+    st = LocalBroker.from_settings(get_settings()).status()
+    state = "running" if st.running else "stopped"
+    click.echo(f"broker {state} (pid {st.pid}) at {st.bootstrap}, answering: {'yes' if st.answering else 'no'}")
+    sys.exit(0 if st.answering else 3)
+
+
+@cli.group()
+def topics() -> None:
+    """The topics declared in schemas/topics.py."""
+
+
+@topics.command("create")
+@one_line_errors
+def topics_create() -> None:
+    """Create missing topics; report (exit 1) existing ones whose settings differ."""
+    from feynman.topic_admin import ensure_topics, raise_on_mismatch
+    from schemas.topics import Topics
+
+    settings = get_settings()
+    reports = asyncio.run(ensure_topics(settings.bootstrap_servers, Topics.from_settings(settings).all()))
+    for report in reports:
+        click.echo(report.line())
+    raise_on_mismatch(reports)
+
+
+@cli.command()
+@click.option("-l", "--loglevel", default="info", show_default=True)
+def worker(loglevel: str) -> None:
+    """Run a Faust worker (same as `faust -A streams.app worker -l info`)."""
+    from feynman.processes import worker_command
+
+    argv = worker_command(loglevel)
+    os.execv(argv[0], argv)
+
+
+@cli.command()
+@click.option("--host", default=None, help="Default: FEYNMAN_API_HOST.")
+@click.option("--port", type=int, default=None, help="Default: FEYNMAN_API_PORT (8000).")
+@one_line_errors
+def api(host: str | None, port: int | None) -> None:
+    """Run the HTTP API under uvicorn."""
+    import uvicorn
+
+    from producers.app import create_app
+
+    settings = get_settings()
+    uvicorn.run(create_app(settings), host=host or settings.api_host, port=port or settings.api_port)
+
+
+@cli.command()
+@click.argument("source", type=click.File("rb"), default="-")
+@one_line_errors
+def publish(source: Any) -> None:
+    """Publish JSON-lines envelopes from SOURCE (a file, or - for stdin).
+
+    Each line is validated first; bad lines are reported with their numbers and
+    not sent (exit 1), good lines are sent in order and acknowledged by Kafka.
+    Missing "id" and "ts" are filled in.
+    """
+    from feynman.publish_lines import parse_lines
+    from producers.publisher import Publisher
+    from producers.publishing import publish_with_tasks
+
+    good, bad = parse_lines(source)
+    for problem in bad:
+        click.echo(problem.line(), err=True)
+
+    async def send(settings: Settings) -> None:
+        publisher = Publisher(settings)
+        await publisher.start()
+        try:
+            for envelope in good:
+                accepted = await publish_with_tasks(publisher, envelope)
+                click.echo(f"{envelope.id} {envelope.type} -> {accepted.topic}[{accepted.partition}]@{accepted.offset}"
+                           + (f" tasks {','.join(accepted.task_ids)}" if accepted.task_ids else ""))
+        finally:
+            await publisher.stop()
+
+    if good:
+        asyncio.run(send(get_settings()))
+    click.echo(f"published {len(good)}, rejected {len(bad)}", err=True)
+    sys.exit(1 if bad else 0)
+
+
+@cli.group()
+def schemas() -> None:
+    """JSON Schema files of the event types."""
+
+
+@schemas.command("export")
+@click.option("--out", type=click.Path(path_type=Path), default=Path("docs/schemas"), show_default=True)
+@click.option("--check", is_flag=True, help="Only report stale files (exit 1 if any).")
+def schemas_export(out: Path, check: bool) -> None:
+    """Write one JSON Schema per event type and version."""
+    from feynman.schema_export import export, stale
+
+    if check:
+        problems = stale(out)
+        for name in problems:
+            click.echo(f"stale: {out / name}", err=True)
+        sys.exit(1 if problems else 0)
+    for path in export(out):
+        click.echo(str(path))
+
+
+def main() -> None:
+    cli(prog_name="feynman")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,118 @@
+"""Helpers the tests share: free ports, a worker subprocess, reading a topic."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import time
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.structs import ConsumerRecord
+from fastapi import FastAPI
+
+from feynman.processes import Child, worker_command
+from feynman.settings import Settings
+from producers.app import create_app
+
+
+def free_ports(count: int) -> list[int]:
+    """Ports nobody listens on, held open together so they are distinct."""
+    socks = [socket.socket() for _ in range(count)]
+    try:
+        for sock in socks:
+            sock.bind(("127.0.0.1", 0))
+        return [sock.getsockname()[1] for sock in socks]
+    finally:
+        for sock in socks:
+            sock.close()
+
+
+def child_env(settings: Settings) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FEYNMAN_")}
+    return {**env, **settings.as_env()}
+
+
+@contextmanager
+def running_worker(settings: Settings, *, name: str = "worker", ready_timeout: float = 90.0) -> Iterator[Child]:
+    """A real ``faust -A streams.app worker`` subprocess, ready when this yields."""
+    child = Child.spawn(name, worker_command("info"), child_env(settings), settings.data_dir / "logs")
+    try:
+        wait_worker_ready(settings, child, ready_timeout)
+        yield child
+    finally:
+        child.stop()
+
+
+def wait_worker_ready(settings: Settings, child: Child, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    url = f"{settings.worker_base_url}/health/"
+    while time.monotonic() < deadline:
+        if not child.alive():
+            raise AssertionError(f"worker exited early:\n{child.tail(40)}")
+        try:
+            if httpx.get(url, timeout=1.0).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.3)
+    raise AssertionError(f"worker not ready after {timeout}s:\n{child.tail(40)}")
+
+
+@asynccontextmanager
+async def api_client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    """The real FastAPI app in-process (lifespan run), talking to the real broker."""
+    app: FastAPI = create_app(settings)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://api") as client:
+            yield client
+
+
+async def read_topic(bootstrap: str, topic: str, *, count: int, timeout: float = 30.0) -> list[ConsumerRecord]:
+    """The first ``count`` records of every partition of ``topic`` (no consumer group)."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        [described] = await admin.describe_topics([topic])
+    finally:
+        await admin.close()
+    deadline = time.monotonic() + timeout
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        tps = [TopicPartition(topic, p["partition"]) for p in described["partitions"]]
+        consumer.assign(tps)
+        await consumer.seek_to_beginning(*tps)
+        records: list[ConsumerRecord] = []
+        while len(records) < count and time.monotonic() < deadline:
+            batch = await consumer.getmany(timeout_ms=200)
+            for recs in batch.values():
+                records.extend(recs)
+        return records
+    finally:
+        await consumer.stop()
+
+
+async def wait_for(probe: Any, *, timeout: float = 30.0, interval: float = 0.2) -> Any:
+    """Await ``probe()`` until it returns something truthy; that value, or AssertionError."""
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        last = await probe()
+        if last:
+            return last
+        await asyncio.sleep(interval)
+    raise AssertionError(f"condition not met within {timeout}s (last: {last!r})")
+
+
+def data_dir_for(tmp: Path, name: str) -> Path:
+    path = tmp / name
+    path.mkdir(parents=True, exist_ok=True)
+    return path
