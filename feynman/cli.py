@@ -69,6 +69,15 @@ def broker_start(timeout: float) -> None:
     click.echo(f"broker running (pid {st.pid}) at {st.bootstrap}, data in {st.data_dir}")
 
 
+@broker.command("install")
+@one_line_errors
+def broker_install() -> None:
+    """Download the Kafka jars into the cache now (start does it when needed)."""
+    from compose.local_broker import LocalBroker
+
+    click.echo(f"Kafka jars in {LocalBroker.from_settings(get_settings()).ensure_jars()}")
+
+
 @broker.command("stop")
 @one_line_errors
 def broker_stop() -> None:
@@ -87,7 +96,9 @@ def broker_status() -> None:
 
     st = LocalBroker.from_settings(get_settings()).status()
     state = "running" if st.running else "stopped"
-    click.echo(f"broker {state} (pid {st.pid}) at {st.bootstrap}, answering: {'yes' if st.answering else 'no'}")
+    click.echo(
+        f"broker {state} (pid {st.pid}) at {st.bootstrap}, answering: {'yes' if st.answering else 'no'}"
+    )
     sys.exit(0 if st.answering else 3)
 
 
@@ -157,9 +168,10 @@ def publish(source: Any) -> None:
         await publisher.start()
         try:
             for envelope in good:
-                accepted = await publish_with_tasks(publisher, envelope)
-                click.echo(f"{envelope.id} {envelope.type} -> {accepted.topic}[{accepted.partition}]@{accepted.offset}"
-                           + (f" tasks {','.join(accepted.task_ids)}" if accepted.task_ids else ""))
+                done = await publish_with_tasks(publisher, envelope)
+                where = f"{done.topic}[{done.partition}]@{done.offset}"
+                tasks = f" tasks {','.join(done.task_ids)}" if done.task_ids else ""
+                click.echo(f"{envelope.id} {envelope.type} -> {where}{tasks}")
         finally:
             await publisher.stop()
 

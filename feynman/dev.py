@@ -26,6 +26,17 @@ def _raise_stop(signum: int, frame: FrameType | None) -> None:
     raise _Stop
 
 
+def _check_local_bootstrap(settings: Settings) -> None:
+    """Start a local broker only where the bootstrap says one should be."""
+    local = {f"{host}:{settings.broker_port}" for host in ("localhost", "127.0.0.1")}
+    if settings.bootstrap_servers and set(settings.bootstrap_servers) <= local:
+        return
+    raise FeynmanError(
+        f"no broker answers at {settings.kafka_bootstrap}, and it is not the local broker's address "
+        f"(127.0.0.1:{settings.broker_port}); start that broker or fix FEYNMAN_KAFKA_BOOTSTRAP"
+    )
+
+
 def run_dev(settings: Settings, *, ready_timeout: float = 120.0) -> int:
     """Start broker (if none answers), topics, worker and API; block until Ctrl-C."""
     started = time.monotonic()
@@ -34,6 +45,7 @@ def run_dev(settings: Settings, *, ready_timeout: float = 120.0) -> int:
     previous = {s: signal.signal(s, _raise_stop) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
         if not broker_answers(settings.kafka_bootstrap):
+            _check_local_bootstrap(settings)
             click.echo(f"no broker at {settings.kafka_bootstrap}: starting the local KRaft broker ...")
             broker = LocalBroker.from_settings(settings)
             broker.start()
@@ -51,7 +63,9 @@ def run_dev(settings: Settings, *, ready_timeout: float = 120.0) -> int:
         worker_url = settings.worker_base_url
         for child, url in ((worker, worker_url + "/health/"), (api, api_url + "/healthz")):
             if not wait_http(url, child, ready_timeout):
-                raise FeynmanError(f"{child.name} did not come up; last lines of {child.log_path}:\n{child.tail()}")
+                raise FeynmanError(
+                    f"{child.name} did not come up; last lines of {child.log_path}:\n{child.tail()}"
+                )
         click.echo(
             f"ready in {time.monotonic() - started:.1f}s\n"
             f"  API         {api_url}   (OpenAPI docs: {api_url}/docs)\n"
@@ -63,7 +77,9 @@ def run_dev(settings: Settings, *, ready_timeout: float = 120.0) -> int:
         while all(c.alive() for c in children):
             time.sleep(0.5)
         dead = next(c for c in children if not c.alive())
-        click.echo(f"{dead.name} exited ({dead.process.returncode}); stopping. Last lines:\n{dead.tail()}", err=True)
+        click.echo(
+            f"{dead.name} exited ({dead.process.returncode}); stopping. Last lines:\n{dead.tail()}", err=True
+        )
         return 1
     except _Stop:
         click.echo("stopping ...")

@@ -7,6 +7,7 @@ children in order.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -24,8 +25,18 @@ def worker_command(loglevel: str = "info") -> list[str]:
 
 
 def api_command(host: str, port: int) -> list[str]:
-    return [sys.executable, "-m", "uvicorn", "--factory", "producers.app:create_app",
-            "--host", host, "--port", str(port), "--no-access-log"]
+    return [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "--factory",
+        "producers.app:create_app",
+        "--host",
+        host,
+        "--port",
+        str(port),
+        "--no-access-log",
+    ]
 
 
 @dataclass
@@ -40,8 +51,12 @@ class Child:
         log_path = log_dir / f"{name}.log"
         with log_path.open("ab") as log:
             process = subprocess.Popen(
-                argv, env=dict(env), stdout=log, stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL, start_new_session=True,
+                argv,
+                env=dict(env),
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
             )
         return cls(name, process, log_path)
 
@@ -68,10 +83,8 @@ class Child:
 
 
 def _signal_group(pid: int, sig: signal.Signals) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pid, sig)
-    except (ProcessLookupError, PermissionError):
-        pass
 
 
 def wait_http(url: str, child: Child, timeout: float) -> bool:

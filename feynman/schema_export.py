@@ -27,7 +27,12 @@ def envelope_schema(type_name: str, v: int, payload_schema: dict[str, Any]) -> d
         "additionalProperties": False,
         "required": ["id", "type", "v", "ts", "data"],
         "properties": {
-            "id": {"type": "string", "minLength": 1, "maxLength": 64, "description": "Unique, time-ordered (UUIDv7)"},
+            "id": {
+                "type": "string",
+                "minLength": 1,
+                "maxLength": 64,
+                "description": "Unique, time-ordered (UUIDv7)",
+            },
             "type": {"const": type_name},
             "v": {"const": v},
             "ts": {"type": "string", "format": "date-time", "description": "Event time, RFC 3339 UTC"},
@@ -63,8 +68,11 @@ def export(out_dir: Path = DEFAULT_DIR) -> list[Path]:
 def stale(out_dir: Path = DEFAULT_DIR) -> list[str]:
     """Files that are missing, different or no longer produced."""
     files = render()
-    problems = [name for name, content in files.items() if not (out_dir / name).is_file()
-                or (out_dir / name).read_bytes() != content]
+    problems = [
+        name
+        for name, content in files.items()
+        if not (out_dir / name).is_file() or (out_dir / name).read_bytes() != content
+    ]
     if out_dir.is_dir():
         problems += [p.name for p in out_dir.glob("*.schema.json") if p.name not in files]
     return sorted(problems)

@@ -46,7 +46,10 @@ class Settings(BaseSettings):
 
     # Worker (streams.app).
     app_id: str = Field("feynman", pattern=r"^[A-Za-z0-9._-]+$")
+    # The host other workers and the API reach this worker at (Faust's canonical URL).
     worker_host: str = "127.0.0.1"
+    # The address the worker's web server binds to; defaults to worker_host.
+    worker_bind: str | None = None
     worker_web_port: int = 6066
     store: str = "memory://"
     status_retention_s: int = Field(7 * 24 * 3600, ge=60)

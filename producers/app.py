@@ -75,7 +75,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def kafka_away(_: Request, exc: PublishError) -> JSONResponse:
         log.warning("publish failed: %s", exc)
         return JSONResponse(
-            {"detail": "Kafka did not acknowledge the event; nothing was accepted", "reason": "kafka_unavailable"},
+            {
+                "detail": "Kafka did not acknowledge the event; nothing was accepted",
+                "reason": "kafka_unavailable",
+            },
             status_code=503,
             headers={"Retry-After": str(RETRY_AFTER_S)},
         )

@@ -76,7 +76,9 @@ class Publisher:
                 await producer.start()
             except KafkaError as exc:
                 await producer.stop()
-                raise PublishError(f"Kafka at {self._settings.kafka_bootstrap} is unreachable: {exc}") from exc
+                raise PublishError(
+                    f"Kafka at {self._settings.kafka_bootstrap} is unreachable: {exc}"
+                ) from exc
             self._producer = producer
 
     async def stop(self) -> None:

@@ -32,8 +32,14 @@ async def publish_with_tasks(
         statuses.append(
             new_envelope(
                 TaskStatusChanged(
-                    task_id=tid, task_type=task_type, status=TaskStatus.QUEUED, at=now,
-                    event_id=envelope.id, event_type=envelope.type, session_id=session_id, worker=None,
+                    task_id=tid,
+                    task_type=task_type,
+                    status=TaskStatus.QUEUED,
+                    at=now,
+                    event_id=envelope.id,
+                    event_type=envelope.type,
+                    session_id=session_id,
+                    worker=None,
                 ),
                 source="api",
             )

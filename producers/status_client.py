@@ -28,7 +28,9 @@ class AcceptedTasks:
         self._capacity = capacity
         self._records: OrderedDict[str, dict[str, Any]] = OrderedDict()
 
-    def add(self, task_id: str, task_type: str, event_id: str, event_type: str, session_id: str | None) -> None:
+    def add(
+        self, task_id: str, task_type: str, event_id: str, event_type: str, session_id: str | None
+    ) -> None:
         now = datetime.now(UTC).isoformat().replace("+00:00", "Z")
         self._records[task_id] = {
             "task_id": task_id,

@@ -135,9 +135,7 @@ def decode_obj(obj: Any, registry: EventRegistry = REGISTRY) -> Envelope[Any]:
         raise DecodeError("unknown_type", f"unknown event type {type_name!r} (known: {known})")
     newest_v, model = latest
     if not 1 <= v <= newest_v:
-        raise DecodeError(
-            "unknown_version", f"{type_name} has no version {v} (known: 1..{newest_v})"
-        )
+        raise DecodeError("unknown_version", f"{type_name} has no version {v} (known: 1..{newest_v})")
     parsed_ts = _parse_ts(ts)
     try:
         # The newest model reads every older version (registry's version rule).

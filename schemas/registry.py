@@ -64,9 +64,7 @@ class EventRegistry:
         return latest[1] if latest else None
 
 
-def _check_only_adds_optional_fields(
-    type_name: str, older: type[BaseModel], newer: type[BaseModel]
-) -> None:
+def _check_only_adds_optional_fields(type_name: str, older: type[BaseModel], newer: type[BaseModel]) -> None:
     old_fields = older.model_fields
     new_fields = newer.model_fields
     for name in old_fields:
@@ -74,9 +72,7 @@ def _check_only_adds_optional_fields(
             raise VersionRuleError(f"{type_name}: a new version may not remove field {name!r}")
     for name, info in new_fields.items():
         if name not in old_fields and info.is_required():
-            raise VersionRuleError(
-                f"{type_name}: new field {name!r} must be optional (have a default)"
-            )
+            raise VersionRuleError(f"{type_name}: new field {name!r} must be optional (have a default)")
 
 
 REGISTRY = EventRegistry()

@@ -47,19 +47,23 @@ def fold(current: dict[str, Any] | None, change: TaskStatusChanged) -> dict[str,
             return None
         if _rank(change.status, change.attempt) <= _rank(cur_status, current["retry_count"]):
             return None
-    record: dict[str, Any] = dict(current) if current else {
-        "task_id": change.task_id,
-        "name": change.task_type,
-        "event_id": change.event_id,
-        "event_type": change.event_type,
-        "session_id": change.session_id,
-        "created_at": _iso(change.at),
-        "started_at": None,
-        "completed_at": None,
-        "error": None,
-        "worker": None,
-        "result_ref": None,
-    }
+    record: dict[str, Any] = (
+        dict(current)
+        if current
+        else {
+            "task_id": change.task_id,
+            "name": change.task_type,
+            "event_id": change.event_id,
+            "event_type": change.event_type,
+            "session_id": change.session_id,
+            "created_at": _iso(change.at),
+            "started_at": None,
+            "completed_at": None,
+            "error": None,
+            "worker": None,
+            "result_ref": None,
+        }
+    )
     record["status"] = change.status.value
     record["retry_count"] = change.attempt
     record["updated_at"] = _iso(change.at)

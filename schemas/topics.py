@@ -53,31 +53,55 @@ class Topics:
         rf = settings.replication_factor
         return cls(
             conversations=TopicSpec(
-                f"{p}.conversations", n, rf, "delete", 30 * DAY_MS,
+                f"{p}.conversations",
+                n,
+                rf,
+                "delete",
+                30 * DAY_MS,
                 "Conversation events (chat.turn, memory.requested, conversation.ended), "
                 "keyed by session id. The pipeline's input topic.",
             ),
             llm_usage=TopicSpec(
-                f"{p}.llm-usage", n, rf, "delete", 90 * DAY_MS,
+                f"{p}.llm-usage",
+                n,
+                rf,
+                "delete",
+                90 * DAY_MS,
                 "llm.usage events, keyed by user (or session) id, for cost aggregation.",
             ),
             task_status=TopicSpec(
-                f"{p}.task-status", n, rf, "delete", 7 * DAY_MS,
+                f"{p}.task-status",
+                n,
+                rf,
+                "delete",
+                7 * DAY_MS,
                 "task.status events, keyed by task id; folded into the task_status table.",
             ),
             # Must have the partition count of task_status: Faust writes a table
             # row to the changelog partition of the event that produced it.
             task_status_changelog=TopicSpec(
-                f"{p}.task-status-table-changelog", n, rf, "compact", None,
+                f"{p}.task-status-table-changelog",
+                n,
+                rf,
+                "compact",
+                None,
                 "Changelog of the task_status table (compacted: latest state per task).",
             ),
             # Co-partitioned with conversations: written while processing them.
             transcripts_changelog=TopicSpec(
-                f"{p}.session-transcripts-table-changelog", n, rf, "compact", None,
+                f"{p}.session-transcripts-table-changelog",
+                n,
+                rf,
+                "compact",
+                None,
                 "Changelog of the session_transcripts table (compacted).",
             ),
             dead_letter=TopicSpec(
-                f"{p}.dead-letter", n, rf, "delete", 30 * DAY_MS,
+                f"{p}.dead-letter",
+                n,
+                rf,
+                "delete",
+                30 * DAY_MS,
                 "Records that could not be processed, with reason and original bytes.",
                 {"max.message.bytes": str(2 * 1024 * 1024)},
             ),

@@ -32,7 +32,7 @@ def create_app(settings: Settings) -> faust.App:
         producer_acks=-1,
         producer_compression_type="lz4",
         web_host=settings.worker_host,
-        web_bind=settings.worker_host,
+        web_bind=settings.worker_bind or settings.worker_host,
         web_port=settings.worker_web_port,
         canonical_url=f"http://{settings.worker_host}:{settings.worker_web_port}",
     )

@@ -107,7 +107,9 @@ class Runtime:
                 raise DecodeError("wrong_topic", f"{envelope.type} events do not belong on {source.name}")
         except DecodeError as exc:
             poison_id = task_id(INTAKE_TASK, f"{msg.topic}/{msg.partition}/{msg.offset}")
-            await self.dead_letter(event, reason=exc.reason, error=exc.message, task_type=INTAKE_TASK, task_id=poison_id)
+            await self.dead_letter(
+                event, reason=exc.reason, error=exc.message, task_type=INTAKE_TASK, task_id=poison_id
+            )
             await self.status(poison_id, INTAKE_TASK, None, TaskStatus.INVALID, error=exc.message, wait=True)
             return
         for task_type in tasks_for(envelope.type):
@@ -120,7 +122,9 @@ class Runtime:
             # A routed task type this worker does not run is a deployment bug:
             # keep the event (dead letter) rather than pretend it was handled.
             error = f"no handler for task type {task_type!r} on this worker"
-            await self.dead_letter(event, reason="no_handler", error=error, task_type=task_type, task_id=tid, envelope=envelope)
+            await self.dead_letter(
+                event, reason="no_handler", error=error, task_type=task_type, task_id=tid, envelope=envelope
+            )
             await self.status(tid, task_type, envelope, TaskStatus.DEAD, error=error, wait=True)
             return
         await self.status(tid, task_type, envelope, TaskStatus.RUNNING)
@@ -129,10 +133,18 @@ class Runtime:
         except Exception as exc:  # noqa: BLE001 - any handler failure must be recorded, not dropped
             log.warning("task %s (%s) failed: %r", tid, task_type, exc)
             await self.dead_letter(
-                event, reason="handler_failed", error=repr(exc), task_type=task_type, task_id=tid,
-                envelope=envelope, attempts=1, tb=traceback.format_exc(),
+                event,
+                reason="handler_failed",
+                error=repr(exc),
+                task_type=task_type,
+                task_id=tid,
+                envelope=envelope,
+                attempts=1,
+                tb=traceback.format_exc(),
             )
-            await self.status(tid, task_type, envelope, TaskStatus.DEAD, attempt=0, error=repr(exc), wait=True)
+            await self.status(
+                tid, task_type, envelope, TaskStatus.DEAD, attempt=0, error=repr(exc), wait=True
+            )
             return
         await self.status(tid, task_type, envelope, TaskStatus.COMPLETED, result_ref=result_ref, wait=True)
 
@@ -162,7 +174,9 @@ class Runtime:
             error=error[:4000] if error else None,
             result_ref=result_ref,
         )
-        fut = await self.topic(self.topics.task_status).send(key=tid, value=encode(new_envelope(change, source=self.worker)))
+        fut = await self.topic(self.topics.task_status).send(
+            key=tid, value=encode(new_envelope(change, source=self.worker))
+        )
         if wait:
             await fut
 
@@ -198,5 +212,7 @@ class Runtime:
             traceback=tb[-16000:] if tb else None,
         )
         log.warning("dead letter from %s[%d]@%d: %s", msg.topic, msg.partition, msg.offset, reason)
-        fut = await self.topic(self.topics.dead_letter).send(key=key, value=encode(new_envelope(letter, source=self.worker)))
+        fut = await self.topic(self.topics.dead_letter).send(
+            key=key, value=encode(new_envelope(letter, source=self.worker))
+        )
         await fut

@@ -43,7 +43,10 @@ def install(rt: Runtime) -> faust.Table:
             except DecodeError as exc:
                 msg = event.message
                 await rt.dead_letter(
-                    event, reason=exc.reason, error=exc.message, task_type=INTAKE_TASK,
+                    event,
+                    reason=exc.reason,
+                    error=exc.message,
+                    task_type=INTAKE_TASK,
                     task_id=task_id(INTAKE_TASK, f"{msg.topic}/{msg.partition}/{msg.offset}"),
                 )
                 continue

@@ -26,8 +26,12 @@ def install(rt: Runtime) -> faust.Table:
         at = rfc3339(envelope.ts)
         if isinstance(data, ChatTurn):
             new = record_turn(
-                table.get(data.session_id), event_id=envelope.id, at=at,
-                topic=data.topic, user_input=data.user_input, questions=list(data.questions),
+                table.get(data.session_id),
+                event_id=envelope.id,
+                at=at,
+                topic=data.topic,
+                user_input=data.user_input,
+                questions=list(data.questions),
             )
         elif isinstance(data, ConversationEnded):
             new = end_conversation(table.get(data.session_id), at=at, topic=data.topic)

@@ -51,9 +51,7 @@ def kafka_bootstrap(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             yield container.get_bootstrap_server()
         return
     port, controller_port = free_ports(2)
-    broker = LocalBroker(
-        port, controller_port, tmp_path_factory.mktemp("kafka"), Settings().cache_dir
-    )
+    broker = LocalBroker(port, controller_port, tmp_path_factory.mktemp("kafka"), Settings().cache_dir)
     broker.start(timeout=120)
     try:
         yield broker.bootstrap

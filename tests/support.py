@@ -40,7 +40,9 @@ def child_env(settings: Settings) -> dict[str, str]:
 
 
 @contextmanager
-def running_worker(settings: Settings, *, name: str = "worker", ready_timeout: float = 90.0) -> Iterator[Child]:
+def running_worker(
+    settings: Settings, *, name: str = "worker", ready_timeout: float = 90.0
+) -> Iterator[Child]:
     """A real ``faust -A streams.app worker`` subprocess, ready when this yields."""
     child = Child.spawn(name, worker_command("info"), child_env(settings), settings.data_dir / "logs")
     try:
@@ -75,7 +77,9 @@ async def api_client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
             yield client
 
 
-async def read_topic(bootstrap: str, topic: str, *, count: int, timeout: float = 30.0) -> list[ConsumerRecord]:
+async def read_topic(
+    bootstrap: str, topic: str, *, count: int, timeout: float = 30.0
+) -> list[ConsumerRecord]:
     """The first ``count`` records of every partition of ``topic`` (no consumer group)."""
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
     await admin.start()

@@ -63,7 +63,9 @@ async def test_without_a_worker_status_is_503_and_the_task_completes_once_one_ru
             await wait_for(done, timeout=30)
 
 
-async def test_a_poison_record_is_dead_lettered_and_the_next_record_still_completes(settings: Settings) -> None:
+async def test_a_poison_record_is_dead_lettered_and_the_next_record_still_completes(
+    settings: Settings,
+) -> None:
     topics = Topics.from_settings(settings)
     good = new_envelope(ChatTurn(**TURN))
     producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap, acks="all")
@@ -103,10 +105,24 @@ async def test_an_envelope_from_the_java_console_producer_completes(settings: Se
     topics = Topics.from_settings(settings)
     line = b"s-e2e|" + orjson.dumps(envelope.to_dict()) + b"\n"
     subprocess.run(
-        ["java", "-cp", f"{libs}/*", "org.apache.kafka.tools.ConsoleProducer",
-         "--bootstrap-server", settings.kafka_bootstrap, "--topic", topics.conversations.name,
-         "--property", "parse.key=true", "--property", "key.separator=|"],
-        input=line, check=True, timeout=60, capture_output=True,
+        [
+            "java",
+            "-cp",
+            f"{libs}/*",
+            "org.apache.kafka.tools.ConsoleProducer",
+            "--bootstrap-server",
+            settings.kafka_bootstrap,
+            "--topic",
+            topics.conversations.name,
+            "--property",
+            "parse.key=true",
+            "--property",
+            "key.separator=|",
+        ],
+        input=line,
+        check=True,
+        timeout=60,
+        capture_output=True,
     )
     with running_worker(settings):
         async with api_client(settings) as api:

@@ -1,0 +1,97 @@
+"""The HTTP API's answers to bad input, missing credentials and a missing broker."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from feynman.errors import ConfigError
+from feynman.settings import Settings
+from producers.app import create_app
+from tests.support import api_client, free_ports
+
+TURN = {"type": "chat.turn", "v": 1, "data": {"session_id": "s1", "topic": "t", "user_input": "hi"}}
+
+
+@pytest.mark.parametrize(
+    ("body", "reason", "fragment"),
+    [
+        (
+            {"type": "chat.turn", "v": 1, "data": {"session_id": "s1", "topic": "t"}},
+            "invalid_payload",
+            "user_input: Field required",
+        ),
+        ({"type": "chat.turn", "v": 2, "data": TURN["data"]}, "unknown_version", "no version 2"),
+        ({"type": "chat.tweet", "v": 1, "data": {}}, "unknown_type", "unknown event type 'chat.tweet'"),
+        ({**TURN, "ts": "yesterday"}, "bad_field", "not an RFC 3339 timestamp"),
+        (
+            {"type": "chat.turn", "v": 1, "data": {**TURN["data"], "user_input": ""}},
+            "invalid_payload",
+            "user_input",
+        ),
+    ],
+)
+async def test_an_invalid_envelope_is_refused_with_its_reason(
+    settings: Settings, body: dict, reason: str, fragment: str
+) -> None:
+    async with api_client(settings) as api:
+        r = await api.post("/events", json=body)
+    assert r.status_code == 422, r.text
+    assert r.json()["reason"] == reason
+    assert fragment in r.json()["detail"]
+
+
+async def test_a_body_that_is_not_an_envelope_shape_is_a_422(settings: Settings) -> None:
+    async with api_client(settings) as api:
+        missing = await api.post("/events", json={"v": 1, "data": {}})
+        garbage = await api.post("/events", content=b"\xff\xfe", headers={"content-type": "application/json"})
+    assert missing.status_code == 422
+    assert garbage.status_code == 422
+
+
+async def test_an_oversized_body_is_refused_before_parsing(settings: Settings) -> None:
+    big = {**TURN, "data": {**TURN["data"], "user_input": "x" * (settings.max_body_bytes + 1)}}
+    async with api_client(settings) as api:
+        r = await api.post("/events", json=big)
+    assert r.status_code == 413
+    assert "exceeds" in r.json()["detail"]
+
+
+async def test_production_mode_requires_an_api_key_except_on_health(settings: Settings) -> None:
+    prod = Settings(**{**settings.model_dump(), "env": "production", "api_keys": ["k-123"]})
+    async with api_client(prod) as api:
+        assert (await api.get("/healthz")).status_code == 200
+        assert (await api.post("/events", json=TURN)).status_code == 401
+        wrong = await api.post("/events", json=TURN, headers={"X-API-Key": "nope"})
+        assert wrong.status_code == 401
+        assert (await api.get("/task/x", headers={"X-API-Key": "nope"})).status_code == 401
+        ok = await api.post("/events", json=TURN, headers={"X-API-Key": "k-123"})
+        assert ok.status_code == 202, ok.text
+
+
+def test_production_mode_without_keys_refuses_to_start(settings: Settings) -> None:
+    with pytest.raises(ConfigError, match="FEYNMAN_API_KEYS"):
+        create_app(Settings(**{**settings.model_dump(), "env": "production", "api_keys": []}))
+
+
+async def test_with_the_broker_down_publishing_is_a_503_with_retry_after(
+    settings_factory: Callable[..., Settings],
+) -> None:
+    [closed_port] = free_ports(1)
+    down = settings_factory(kafka_bootstrap=f"127.0.0.1:{closed_port}")
+    async with api_client(down) as api:
+        r = await api.post("/events", json=TURN)
+        assert (await api.get("/healthz")).status_code == 200
+    assert r.status_code == 503
+    assert r.headers["Retry-After"].isdigit()
+    assert r.json()["reason"] == "kafka_unavailable"
+
+
+async def test_the_openapi_document_describes_the_routes_with_examples(settings: Settings) -> None:
+    async with api_client(settings) as api:
+        doc = (await api.get("/openapi.json")).json()
+    assert {"/events", "/task/{task_id}", "/healthz"} <= set(doc["paths"])
+    assert "503" in doc["paths"]["/events"]["post"]["responses"]
+    assert doc["components"]["schemas"]["EventIn"]["examples"]
+    assert doc["components"]["schemas"]["TaskRecord"]["examples"]
