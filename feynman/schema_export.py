@@ -18,7 +18,11 @@ DEFAULT_DIR = Path("docs/schemas")
 
 
 def envelope_schema(type_name: str, v: int, payload_schema: dict[str, Any]) -> dict[str, Any]:
-    return {
+    # Pydantic's "#/$defs/..." references resolve against the document root,
+    # so its definitions move there when the payload nests under "data".
+    payload_schema = dict(payload_schema)
+    defs = payload_schema.pop("$defs", None)
+    schema = {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": f"{type_name}.v{v}.schema.json",
         "title": f"{type_name} v{v}",
@@ -41,6 +45,9 @@ def envelope_schema(type_name: str, v: int, payload_schema: dict[str, Any]) -> d
             "source": {"type": "string"},
         },
     }
+    if defs:
+        schema["$defs"] = defs
+    return schema
 
 
 def render(registry: EventRegistry = REGISTRY) -> dict[str, bytes]:

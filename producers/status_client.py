@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 
 from feynman.errors import FeynmanError
+from schemas.envelope import rfc3339
 
 
 class StatusUnavailableError(FeynmanError):
@@ -31,7 +32,7 @@ class AcceptedTasks:
     def add(
         self, task_id: str, task_type: str, event_id: str, event_type: str, session_id: str | None
     ) -> None:
-        now = datetime.now(UTC).isoformat().replace("+00:00", "Z")
+        now = rfc3339(datetime.now(UTC))
         self._records[task_id] = {
             "task_id": task_id,
             "name": task_type,

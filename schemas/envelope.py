@@ -8,6 +8,7 @@ that error is what a dead letter records as its reason.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
@@ -24,6 +25,8 @@ P = TypeVar("P", bound=BaseModel)
 _REQUIRED = ("id", "type", "v", "ts", "data")
 _OPTIONAL = ("trace_id", "source")
 MAX_ID_LEN = 64
+# RFC 3339 section 5.6: full date, "T" (or space/t), full time with seconds, zone.
+_RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,9 +162,11 @@ def _parse_ts(ts: Any) -> datetime:
     try:
         parsed = datetime.fromisoformat(ts)
     except ValueError:
-        raise DecodeError("bad_field", f"'ts' is not an RFC 3339 timestamp: {ts[:40]!r}") from None
-    if parsed.tzinfo is None:
+        parsed = None
+    if parsed is not None and parsed.tzinfo is None:
         raise DecodeError("bad_field", "'ts' must carry a time zone (use Z for UTC)")
+    if parsed is None or not _RFC3339.match(ts):
+        raise DecodeError("bad_field", f"'ts' is not an RFC 3339 timestamp: {ts[:40]!r}")
     return parsed.astimezone(UTC)
 
 

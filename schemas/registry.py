@@ -36,6 +36,8 @@ class EventRegistry:
             versions = self._versions.setdefault(type_name, {})
             if v in versions:
                 raise VersionRuleError(f"{type_name} v{v} is declared twice")
+            if not versions and v != 1:
+                raise VersionRuleError(f"{type_name}: the first version must be 1, not {v}")
             if versions and v != max(versions) + 1:
                 raise VersionRuleError(f"{type_name} v{v} must follow v{max(versions)}")
             if versions:
@@ -67,9 +69,14 @@ class EventRegistry:
 def _check_only_adds_optional_fields(type_name: str, older: type[BaseModel], newer: type[BaseModel]) -> None:
     old_fields = older.model_fields
     new_fields = newer.model_fields
-    for name in old_fields:
-        if name not in new_fields:
+    for name, old in old_fields.items():
+        new = new_fields.get(name)
+        if new is None:
             raise VersionRuleError(f"{type_name}: a new version may not remove field {name!r}")
+        if new.annotation != old.annotation or new.metadata != old.metadata:
+            raise VersionRuleError(f"{type_name}: a new version may not change the type of {name!r}")
+        if new.is_required() and not old.is_required():
+            raise VersionRuleError(f"{type_name}: a new version may not make {name!r} required")
     for name, info in new_fields.items():
         if name not in old_fields and info.is_required():
             raise VersionRuleError(f"{type_name}: new field {name!r} must be optional (have a default)")

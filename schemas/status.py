@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from schemas.envelope import rfc3339
 from schemas.events import TaskStatusChanged
 from schemas.tasks import TaskStatus
 
@@ -32,43 +33,32 @@ def _rank(status: TaskStatus, attempt: int) -> tuple[int, int]:
 
 
 def _iso(at: datetime) -> str:
-    return at.isoformat().replace("+00:00", "Z")
+    # Fixed width (microseconds always present), so the strings sort like the times.
+    return rfc3339(at)
 
 
 def fold(current: dict[str, Any] | None, change: TaskStatusChanged) -> dict[str, Any] | None:
     """Apply ``change`` to the stored record ``current``.
 
-    Returns the new record, or ``None`` when the change is stale or a duplicate
-    (so the caller writes nothing and the changelog stays quiet).
+    Returns the new record, or ``None`` when the change alters nothing (a
+    duplicate), so the caller writes nothing and the changelog stays quiet. A
+    stale change never moves the status, but may still fill in when the task
+    was created or started: with two producers, ``completed`` can arrive first.
     """
-    if current is not None:
+    if current is None:
+        record = _new_record(change)
+    else:
         cur_status = TaskStatus(current["status"])
-        if cur_status.terminal:
-            return None
-        if _rank(change.status, change.attempt) <= _rank(cur_status, current["retry_count"]):
-            return None
-    record: dict[str, Any] = (
-        dict(current)
-        if current
-        else {
-            "task_id": change.task_id,
-            "name": change.task_type,
-            "event_id": change.event_id,
-            "event_type": change.event_type,
-            "session_id": change.session_id,
-            "created_at": _iso(change.at),
-            "started_at": None,
-            "completed_at": None,
-            "error": None,
-            "worker": None,
-            "result_ref": None,
-        }
-    )
+        stale = cur_status.terminal or _rank(change.status, change.attempt) <= _rank(
+            cur_status, current["retry_count"]
+        )
+        if stale:
+            filled = _fill_times(dict(current), change)
+            return filled if filled != current else None
+        record = dict(current)
     record["status"] = change.status.value
     record["retry_count"] = change.attempt
     record["updated_at"] = _iso(change.at)
-    if change.status is TaskStatus.RUNNING and record["started_at"] is None:
-        record["started_at"] = _iso(change.at)
     if change.status.terminal:
         record["completed_at"] = _iso(change.at)
     if change.worker is not None:
@@ -77,4 +67,30 @@ def fold(current: dict[str, Any] | None, change: TaskStatusChanged) -> dict[str,
         record["error"] = change.error
     if change.result_ref is not None:
         record["result_ref"] = change.result_ref
+    return _fill_times(record, change)
+
+
+def _new_record(change: TaskStatusChanged) -> dict[str, Any]:
+    return {
+        "task_id": change.task_id,
+        "name": change.task_type,
+        "event_id": change.event_id,
+        "event_type": change.event_type,
+        "session_id": change.session_id,
+        "created_at": _iso(change.at),
+        "started_at": None,
+        "completed_at": None,
+        "error": None,
+        "worker": None,
+        "result_ref": None,
+    }
+
+
+def _fill_times(record: dict[str, Any], change: TaskStatusChanged) -> dict[str, Any]:
+    """The earliest event seen is the creation; the first ``running`` is the start."""
+    at = _iso(change.at)
+    if at < record["created_at"]:
+        record["created_at"] = at
+    if change.status is TaskStatus.RUNNING and (record["started_at"] is None or at < record["started_at"]):
+        record["started_at"] = at
     return record

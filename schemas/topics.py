@@ -123,4 +123,6 @@ class Topics:
             return self.llm_usage
         if event_type == "task.status":
             return self.task_status
+        if event_type == "dead.letter":
+            return self.dead_letter
         return self.conversations

@@ -9,6 +9,7 @@ from typing import Any
 import orjson
 import pytest
 
+from schemas.envelope import rfc3339
 from schemas.events import TaskStatusChanged
 from schemas.status import fold
 from schemas.tasks import TaskStatus, task_id
@@ -60,7 +61,7 @@ def fold_all(changes: list[TaskStatusChanged]) -> dict[str, Any] | None:
 
 
 def iso(seconds: float) -> str:
-    return (T0 + timedelta(seconds=seconds)).isoformat().replace("+00:00", "Z")
+    return rfc3339(T0 + timedelta(seconds=seconds))
 
 
 def test_queued_then_running_then_completed_records_each_step() -> None:
@@ -142,10 +143,22 @@ def test_running_the_next_attempt_after_retrying_moves_forward() -> None:
 
 
 def test_a_running_of_the_same_attempt_after_retrying_is_stale() -> None:
-    retrying = fold_all([QUEUED, change(TaskStatus.RETRYING, attempt=1, seconds=2)])
+    retrying = fold_all(
+        [QUEUED, change(TaskStatus.RUNNING, seconds=1), change(TaskStatus.RETRYING, attempt=1, seconds=2)]
+    )
 
     assert fold(retrying, change(TaskStatus.RUNNING, attempt=1, seconds=3)) is None
     assert fold(retrying, change(TaskStatus.RUNNING, attempt=0, seconds=3)) is None
+
+
+def test_a_late_running_fills_in_the_start_time_without_moving_the_status() -> None:
+    retrying = fold_all([QUEUED, change(TaskStatus.RETRYING, attempt=1, seconds=2)])
+
+    filled = fold(retrying, change(TaskStatus.RUNNING, attempt=1, seconds=1))
+
+    assert filled is not None
+    assert filled["status"] == "retrying" and filled["retry_count"] == 1
+    assert filled["started_at"] == iso(1)
 
 
 def test_a_retried_task_can_still_complete() -> None:

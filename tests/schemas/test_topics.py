@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -44,6 +45,14 @@ def test_the_default_names_are_the_ones_the_readme_gives_to_kafka_clients() -> N
 
     assert default.conversations.name == "feynman.conversations"
     assert default.dead_letter.name == "feynman.dead-letter"
+
+
+def test_the_readme_names_the_default_input_and_dead_letter_topics() -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    default = topics()
+
+    assert f"`{default.conversations.name}`" in readme
+    assert f"`{default.dead_letter.name}`" in readme
 
 
 def test_the_task_status_changelog_is_compacted_and_partitioned_like_task_status() -> None:
