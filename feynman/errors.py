@@ -9,7 +9,8 @@ a one-line message, a 4xx/503 response or a dead letter in one place::
     ├── BrokerError          the local KRaft broker cannot be set up or run
     ├── TopicMismatchError   an existing topic's settings differ from schemas/topics
     ├── DecodeError          a record is not a valid envelope (schemas/)
-    └── PublishError         Kafka did not take a record (producers/)
+    ├── PublishError         Kafka did not take a record (producers/)
+    └── LlmError             the LLM backend failed (producers.llm.errors)
 """
 
 from __future__ import annotations

@@ -40,7 +40,17 @@ class Settings(BaseSettings):
     api_host: str = "127.0.0.1"
     api_port: int = 8000
     api_keys: list[SecretStr] = Field(default_factory=list)
-    max_body_bytes: int = Field(64 * 1024, ge=1024)
+    max_body_bytes: int = Field(256 * 1024, ge=1024)
+    # How many turns of short-term memory /chat keeps and returns.
+    memory_turns: int = Field(10, ge=1, le=100)
+
+    # Optional OpenAI-compatible LLM backend; the local tutor answers when unset or failing.
+    llm_base_url: str | None = None
+    llm_model: str = "gpt-4o-mini"
+    llm_api_key: SecretStr | None = None
+    llm_timeout_s: float = Field(20.0, gt=0)
+    llm_max_retries: int = Field(3, ge=0, le=10)
+
     # Where the API asks for task status; by default the local worker's web port.
     worker_url: str | None = None
 
@@ -64,6 +74,8 @@ class Settings(BaseSettings):
         for name, value in self.model_dump(mode="json").items():
             if name == "api_keys":
                 value = json.dumps([k.get_secret_value() for k in self.api_keys])
+            elif name == "llm_api_key" and self.llm_api_key is not None:
+                value = self.llm_api_key.get_secret_value()
             elif value is None:
                 continue
             elif isinstance(value, list | dict):

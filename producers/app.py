@@ -1,9 +1,10 @@
 """The FastAPI app: ``feynman api`` or ``uvicorn --factory producers.app:create_app``.
 
-Routes are thin: they validate, publish through the one :class:`Publisher`
-and read status from the workers. Every error the project raises on purpose is
-mapped to an HTTP answer here, in one place: bad input is a 4xx with its
-reason, Kafka or the workers being away is a 503 with ``Retry-After``.
+Routes are thin: they validate, call the tutor, publish through the one
+:class:`Publisher` and read status from the workers. Every error the project
+raises on purpose is mapped to an HTTP answer here, in one place: bad input is
+a 4xx with its reason, Kafka or the workers being away is a 503 with
+``Retry-After``.
 """
 
 from __future__ import annotations
@@ -18,9 +19,14 @@ from fastapi.responses import JSONResponse
 from feynman.errors import DecodeError, PublishError
 from feynman.settings import Settings, get_settings
 from producers.body_limit import BodyLimitMiddleware
-from producers.models import Health
+from producers.idempotency import IdempotencyCache, IdempotencyError
+from producers.metrics import ApiMetrics, MetricsMiddleware
 from producers.publisher import Publisher
+from producers.questions import QuestionService
+from producers.routes_chat import router as chat_router
 from producers.routes_events import router as events_router
+from producers.routes_ops import router as ops_router
+from producers.routes_sessions import router as sessions_router
 from producers.routes_tasks import router as tasks_router
 from producers.security import check_key_configuration, require_api_key
 from producers.status_client import AcceptedTasks, StatusClient, StatusUnavailableError
@@ -33,13 +39,17 @@ RETRY_AFTER_S = 5
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     check_key_configuration(settings)
+    metrics = ApiMetrics()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.settings = settings
+        app.state.metrics = metrics
         app.state.publisher = Publisher(settings)
         app.state.accepted = AcceptedTasks()
+        app.state.idempotency = IdempotencyCache()
         app.state.status_client = StatusClient(settings.worker_base_url)
+        app.state.questions = QuestionService.from_settings(settings, app.state.publisher)
         try:
             await app.state.publisher.start()
         except PublishError as exc:
@@ -48,37 +58,39 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             yield
         finally:
+            await app.state.questions.aclose()
             await app.state.publisher.stop()
             await app.state.status_client.close()
 
     app = FastAPI(
         title="Feynman pipeline API",
         version="0.1.0",
-        summary="Publishes conversation events to Kafka and reports the status of the tasks they trigger.",
+        summary="The Feynman tutor's chat API: replies at once, publishes the background work to Kafka.",
         lifespan=lifespan,
     )
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(MetricsMiddleware, metrics=metrics)
     protected = [Depends(require_api_key)]
+    app.include_router(chat_router, dependencies=protected)
     app.include_router(events_router, dependencies=protected)
     app.include_router(tasks_router, dependencies=protected)
-
-    @app.get("/healthz", response_model=Health, tags=["health"])
-    async def healthz() -> Health:
-        """The process is up (no dependency checked)."""
-        return Health(status="ok")
+    app.include_router(sessions_router, dependencies=protected)
+    app.include_router(ops_router)
 
     @app.exception_handler(DecodeError)
     async def bad_event(_: Request, exc: DecodeError) -> JSONResponse:
         return JSONResponse({"detail": exc.message, "reason": exc.reason}, status_code=422)
 
+    @app.exception_handler(IdempotencyError)
+    async def bad_idempotency_key(_: Request, exc: IdempotencyError) -> JSONResponse:
+        return JSONResponse({"detail": str(exc), "reason": "idempotency_key"}, status_code=422)
+
     @app.exception_handler(PublishError)
     async def kafka_away(_: Request, exc: PublishError) -> JSONResponse:
         log.warning("publish failed: %s", exc)
+        metrics.publish_failures.inc()
         return JSONResponse(
-            {
-                "detail": "Kafka did not acknowledge the event; nothing was accepted",
-                "reason": "kafka_unavailable",
-            },
+            {"detail": "Kafka did not acknowledge the event; nothing was accepted", "reason": "kafka_unavailable"},
             status_code=503,
             headers={"Retry-After": str(RETRY_AFTER_S)},
         )

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+
+from schemas.events import SessionId, UserId, Utterance
 
 EXAMPLE_EVENT = {
     "type": "chat.turn",
@@ -87,5 +89,146 @@ class Problem(BaseModel):
     reason: str | None = None
 
 
+PUBLISH_ERRORS: dict[int | str, dict[str, Any]] = {
+    413: {"model": Problem, "description": "Body too large"},
+    422: {"model": Problem, "description": "Invalid request, or Idempotency-Key reused with another body"},
+    503: {"model": Problem, "description": "Kafka did not acknowledge the event; retry later"},
+}
+
+
 class Health(BaseModel):
     status: str
+
+
+class MemoryItem(BaseModel):
+    """One turn of short-term memory, as the front end keeps and sends it back."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    role: Literal["user", "assistant"]
+    content: Annotated[str, StringConstraints(max_length=20_000)]
+
+
+class ChatRequest(BaseModel):
+    """A learner's explanation (the seed service's /chat body)."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "topic": "photosynthesis",
+                    "session_id": "s-42",
+                    "user_input": "Plants make food from sunlight, kind of like a solar panel.",
+                    "short_term_memory": [],
+                }
+            ]
+        },
+    )
+
+    topic: Annotated[str, StringConstraints(min_length=1, max_length=200, strip_whitespace=True)]
+    session_id: SessionId
+    user_input: Annotated[str, StringConstraints(min_length=1, max_length=20_000)]
+    short_term_memory: list[MemoryItem | Annotated[str, StringConstraints(max_length=20_000)]] = Field(
+        default_factory=list,
+        max_length=200,
+        description="Earlier turns as returned by the previous /chat; a plain string counts as a user turn.",
+    )
+    user_id: UserId | None = None
+
+    @field_validator("user_input")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("must not be blank")
+        return value
+
+
+class ChatResponse(BaseModel):
+    """The tutor's questions, the updated memory, and the ids of the background tasks."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "questions": ["You said “kind of like a solar panel” — what exactly is similar?"],
+                    "session_id": "s-42",
+                    "short_term_memory": [
+                        {"role": "user", "content": "Plants make food from sunlight, kind of like a solar panel."},
+                        {"role": "assistant", "content": "You said “kind of like a solar panel” — ..."},
+                    ],
+                    "background_task_id": "2de34b1d-544f-5643-8909-2c2a6bf6288e",
+                    "task_ids": ["2de34b1d-544f-5643-8909-2c2a6bf6288e"],
+                    "event_id": "01a221ec-bd99-73c1-9e7c-4bd2e5938ff6",
+                    "language": "en",
+                    "question_source": "local",
+                }
+            ]
+        }
+    )
+
+    questions: list[str]
+    session_id: str
+    short_term_memory: list[MemoryItem]
+    background_task_id: str = Field(description="The first background task of this turn (seed-service field)")
+    task_ids: list[str] = Field(description="Every background task this turn triggered")
+    event_id: str
+    language: str
+    question_source: Literal["local", "llm"]
+
+
+class MemorizeRequest(BaseModel):
+    """A conversation to consolidate into long-term memory (the seed service's /memorize body)."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "topic": "photosynthesis",
+                    "conversation_history": [
+                        {"role": "user", "content": "Plants make food from sunlight."},
+                        {"role": "assistant", "content": "What do they need besides light?"},
+                    ],
+                    "session_id": "s-42",
+                }
+            ]
+        },
+    )
+
+    topic: Annotated[str, StringConstraints(min_length=1, max_length=200, strip_whitespace=True)]
+    conversation_history: list[Utterance] = Field(min_length=1, max_length=500)
+    session_id: SessionId | None = None
+    user_id: UserId | None = None
+
+
+class MemorizeAccepted(BaseModel):
+    message: str
+    task_id: str
+    task_ids: list[str]
+    event_id: str
+
+
+class SessionTask(BaseModel):
+    task_id: str
+    task_type: str
+    event_id: str | None = None
+    event_type: str | None = None
+    status: str
+    created_at: str | None = None
+    completed_at: str | None = None
+    error: str | None = None
+
+
+class SessionTasks(BaseModel):
+    """Every task a session's events triggered, with one aggregate state."""
+
+    session_id: str
+    state: Literal["empty", "queued", "running", "completed", "failed"]
+    counts: dict[str, int]
+    tasks: list[SessionTask]
+
+
+class Readiness(BaseModel):
+    status: Literal["ready", "not_ready"]
+    checks: dict[str, str] = Field(description="Each dependency: 'ok' or why not")

@@ -6,9 +6,10 @@ from datetime import UTC, datetime
 
 from fastapi import APIRouter, Request, status
 
-from producers.models import EventAccepted, EventIn, Problem
+from producers.idempotency import IDEMPOTENCY_KEY, idempotent
+from producers.models import PUBLISH_ERRORS, EventAccepted, EventIn, Problem
 from producers.publishing import publish_with_tasks
-from schemas.envelope import decode_obj, new_event_id, rfc3339
+from schemas.envelope import decode_obj, rfc3339
 
 router = APIRouter(tags=["events"])
 
@@ -17,19 +18,25 @@ router = APIRouter(tags=["events"])
     "/events",
     status_code=status.HTTP_202_ACCEPTED,
     response_model=EventAccepted,
-    responses={
-        413: {"model": Problem, "description": "Body too large"},
-        422: {"model": Problem, "description": "Not a valid envelope of a known type and version"},
-        503: {"model": Problem, "description": "Kafka did not acknowledge the event; retry later"},
-    },
+    responses={**PUBLISH_ERRORS, 422: {"model": Problem, "description": "Not a valid envelope of a known type and version"}},
 )
-async def publish_event(body: EventIn, request: Request) -> EventAccepted:
+async def publish_event(
+    body: EventIn, request: Request, idempotency_key: str | None = IDEMPOTENCY_KEY
+) -> EventAccepted:
     """Validate an envelope, publish it keyed by its ordering key, record its tasks as queued.
 
     Answers only after Kafka acknowledged the event (and its queued statuses).
+    A missing ``id`` is generated (derived from the Idempotency-Key when given).
     """
-    raw = body.model_dump(exclude_none=True)
-    raw.setdefault("id", new_event_id())
-    raw.setdefault("ts", rfc3339(datetime.now(UTC)))
-    envelope = decode_obj(raw)
-    return await publish_with_tasks(request.app.state.publisher, envelope, request.app.state.accepted)
+    state = request.app.state
+
+    async def handle(event_id: str) -> EventAccepted:
+        raw = body.model_dump(exclude_none=True)
+        raw.setdefault("id", event_id)
+        raw.setdefault("ts", rfc3339(datetime.now(UTC)))
+        envelope = decode_obj(raw)
+        accepted = await publish_with_tasks(state.publisher, envelope, state.accepted)
+        state.metrics.published.labels(envelope.type).inc()
+        return accepted
+
+    return await idempotent(request, "/events", idempotency_key, handle)

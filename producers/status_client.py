@@ -53,6 +53,10 @@ class AcceptedTasks:
     def get(self, task_id: str) -> dict[str, Any] | None:
         return self._records.get(task_id)
 
+    def for_session(self, session_id: str) -> list[dict[str, Any]]:
+        """Tasks of the session accepted here and still remembered (oldest first)."""
+        return [r for r in self._records.values() if r["session_id"] == session_id]
+
 
 class StatusClient:
     """HTTP client of the worker's ``/tasks/{task_id}/`` route."""
@@ -76,9 +80,23 @@ class StatusClient:
         record: dict[str, Any] = response.json()
         return record
 
-    async def ping(self) -> bool:
+    async def session_tasks(self, session_id: str) -> list[dict[str, Any]]:
+        """The tasks a worker indexed for the session (most recent last)."""
         try:
-            response = await self._client.get("/")
-        except httpx.HTTPError:
-            return False
-        return response.status_code < 500
+            response = await self._client.get(f"/sessions/{session_id}/tasks/")
+        except httpx.HTTPError as exc:
+            raise StatusUnavailableError(f"no worker answered at {self._client.base_url}: {exc!r}") from exc
+        if response.status_code != 200:
+            raise StatusUnavailableError(f"worker answered {response.status_code} for session {session_id}")
+        tasks: list[dict[str, Any]] = response.json().get("tasks", [])
+        return tasks
+
+    async def worker_health(self) -> str:
+        """``ok``, or why the worker is not ready."""
+        try:
+            response = await self._client.get("/health/", timeout=2.0)
+        except httpx.HTTPError as exc:
+            return f"no worker answers at {self._client.base_url} ({type(exc).__name__})"
+        if response.status_code == 200:
+            return "ok"
+        return f"worker not ready: {response.text[:200]}"

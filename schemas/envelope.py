@@ -69,12 +69,17 @@ def new_envelope(
     *,
     trace_id: str | None = None,
     source: str | None = None,
+    event_id: str | None = None,
     registry: EventRegistry = REGISTRY,
 ) -> Envelope[P]:
-    """Wrap a payload in a fresh envelope of its registered type and newest version."""
+    """Wrap a payload in a fresh envelope of its registered type and newest version.
+
+    ``event_id`` is for callers that must reproduce an id (an idempotent retry);
+    everyone else gets a new UUIDv7.
+    """
     type_name, v = _type_of(type(data), registry)
     return Envelope(
-        id=new_event_id(),
+        id=event_id or new_event_id(),
         type=type_name,
         v=v,
         ts=datetime.now(UTC),

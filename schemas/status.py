@@ -94,3 +94,21 @@ def _fill_times(record: dict[str, Any], change: TaskStatusChanged) -> dict[str, 
     if change.status is TaskStatus.RUNNING and (record["started_at"] is None or at < record["started_at"]):
         record["started_at"] = at
     return record
+
+
+def aggregate_state(statuses: list[str]) -> str:
+    """One word for a group of tasks, as a front end shows it.
+
+    ``queued`` until one starts, ``running`` while any is unfinished,
+    ``completed`` when all finished well, ``failed`` when all finished and any
+    was dead or invalid, ``empty`` for no tasks.
+    """
+    if not statuses:
+        return "empty"
+    states = [TaskStatus(s) for s in statuses]
+    if all(s is TaskStatus.QUEUED for s in states):
+        return "queued"
+    if not all(s.terminal for s in states):
+        return "running"
+    failed = any(s in (TaskStatus.DEAD, TaskStatus.INVALID) for s in states)
+    return "failed" if failed else "completed"

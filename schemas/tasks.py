@@ -34,6 +34,7 @@ _TERMINAL = frozenset({TaskStatus.COMPLETED, TaskStatus.DEAD, TaskStatus.INVALID
 # runs exactly these; the API derives the task ids it returns from this table.
 TASK_ROUTES: dict[str, tuple[str, ...]] = {
     "chat.turn": ("transcript",),
+    "memory.requested": ("transcript",),
     "conversation.ended": ("transcript",),
 }
 

@@ -44,6 +44,7 @@ class Topics:
     task_status: TopicSpec
     task_status_changelog: TopicSpec
     transcripts_changelog: TopicSpec
+    session_tasks_changelog: TopicSpec
     dead_letter: TopicSpec
 
     @classmethod
@@ -96,6 +97,14 @@ class Topics:
                 None,
                 "Changelog of the session_transcripts table (compacted).",
             ),
+            session_tasks_changelog=TopicSpec(
+                f"{p}.session-tasks-table-changelog",
+                n,
+                rf,
+                "compact",
+                None,
+                "Changelog of the session_tasks table (compacted): each session's recent tasks.",
+            ),
             dead_letter=TopicSpec(
                 f"{p}.dead-letter",
                 n,
@@ -114,6 +123,7 @@ class Topics:
             self.task_status,
             self.task_status_changelog,
             self.transcripts_changelog,
+            self.session_tasks_changelog,
             self.dead_letter,
         ]
 

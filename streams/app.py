@@ -10,7 +10,7 @@ import faust
 
 from feynman.settings import Settings, get_settings
 from schemas.topics import Topics
-from streams import health, status_table, transcripts
+from streams import health, session_tasks, status_table, transcripts
 from streams.runtime import Runtime
 
 
@@ -40,6 +40,7 @@ def create_app(settings: Settings) -> faust.App:
     health.install(app)
     status_table.install(rt)
     transcripts.install(rt)
+    session_tasks.install(rt)
     conversations = topics.conversations
 
     @app.agent(rt.topic(conversations), name="conversations")

@@ -24,7 +24,7 @@ from faust.types import EventT, TopicT
 
 from feynman.errors import DecodeError
 from feynman.settings import Settings
-from schemas.envelope import Envelope, decode, encode, new_envelope
+from schemas.envelope import Envelope, decode, encode, new_envelope, ordering_key
 from schemas.events import DeadLetter, TaskStatusChanged
 from schemas.tasks import INTAKE_TASK, TaskStatus, task_id, tasks_for
 from schemas.topics import Topics, TopicSpec
@@ -33,6 +33,20 @@ log = logging.getLogger(__name__)
 
 # A task handler: does the work for one event, returns a reference to its result.
 Handler = Callable[[Envelope[Any]], Awaitable[str | None]]
+AcceptHook = Callable[[Envelope[Any], list[tuple[str, str]]], Awaitable[None]]
+
+
+def _check_key(key: bytes | str | None, envelope: Envelope[Any]) -> None:
+    """The record's key must be the event's ordering key (DESIGN.md contract 2).
+
+    Tables keyed by session live in the partition of the record's key; a record
+    keyed otherwise would land its state where no lookup finds it and break
+    per-session order, so it is refused with a reason instead.
+    """
+    want = ordering_key(envelope)
+    got = key.decode("utf-8", "replace") if isinstance(key, bytes) else key
+    if got != want:
+        raise DecodeError("wrong_key", f"record key {got!r} is not the event's ordering key {want!r}")
 
 
 @dataclass
@@ -44,6 +58,9 @@ class Runtime:
     topics: Topics
     worker: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}")
     handlers: dict[str, Handler] = field(default_factory=dict)
+    # Called with each decoded event and its (task type, task id) pairs before
+    # the tasks run, e.g. to index a session's tasks.
+    on_accept: list[AcceptHook] = field(default_factory=list)
     _faust_topics: dict[str, TopicT] = field(default_factory=dict)
 
     def topic(self, spec: TopicSpec, *, internal: bool = False) -> TopicT:
@@ -105,6 +122,7 @@ class Runtime:
             envelope = decode(event.value)
             if self.topics.for_event_type(envelope.type) is not source:
                 raise DecodeError("wrong_topic", f"{envelope.type} events do not belong on {source.name}")
+            _check_key(msg.key, envelope)
         except DecodeError as exc:
             poison_id = task_id(INTAKE_TASK, f"{msg.topic}/{msg.partition}/{msg.offset}")
             await self.dead_letter(
@@ -112,7 +130,10 @@ class Runtime:
             )
             await self.status(poison_id, INTAKE_TASK, None, TaskStatus.INVALID, error=exc.message, wait=True)
             return
-        for task_type in tasks_for(envelope.type):
+        task_types = tasks_for(envelope.type)
+        for hook in self.on_accept:
+            await hook(envelope, [(t, task_id(t, envelope.id)) for t in task_types])
+        for task_type in task_types:
             await self._run_one(event, envelope, task_type)
 
     async def _run_one(self, event: EventT, envelope: Envelope[Any], task_type: str) -> None:

@@ -1,4 +1,4 @@
-"""The ``transcript`` task type: keeps each session's turn count and recent turns."""
+"""The ``transcript`` task type: each session's turns, end, and memorized conversations."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ from typing import Any
 
 import faust
 
-from schemas.envelope import Envelope, rfc3339
-from schemas.events import ChatTurn, ConversationEnded
-from streams.domain.transcript import end_conversation, record_turn
+from schemas.envelope import Envelope, ordering_key, rfc3339
+from schemas.events import ChatTurn, ConversationEnded, MemoryRequested
+from streams.domain.transcript import end_conversation, record_history, record_turn
 from streams.runtime import Runtime
 
 
@@ -24,9 +24,11 @@ def install(rt: Runtime) -> faust.Table:
     async def transcript(envelope: Envelope[Any]) -> str:
         data = envelope.data
         at = rfc3339(envelope.ts)
+        # The table key is the record key, so the row lives in the partition this worker owns.
+        key = ordering_key(envelope)
         if isinstance(data, ChatTurn):
             new = record_turn(
-                table.get(data.session_id),
+                table.get(key),
                 event_id=envelope.id,
                 at=at,
                 topic=data.topic,
@@ -34,10 +36,13 @@ def install(rt: Runtime) -> faust.Table:
                 questions=list(data.questions),
             )
         elif isinstance(data, ConversationEnded):
-            new = end_conversation(table.get(data.session_id), at=at, topic=data.topic)
+            new = end_conversation(table.get(key), at=at, topic=data.topic)
+        elif isinstance(data, MemoryRequested):
+            history = [u.model_dump() for u in data.conversation_history]
+            new = record_history(table.get(key), event_id=envelope.id, at=at, topic=data.topic, history=history)
         else:
             raise TypeError(f"transcript cannot handle {envelope.type}")
-        table[data.session_id] = new
-        return f"session_transcripts/{data.session_id}#{new['turns']}"
+        table[key] = new
+        return f"session_transcripts/{key}#{new['turns']}"
 
     return table

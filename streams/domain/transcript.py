@@ -40,3 +40,24 @@ def end_conversation(transcript: dict[str, Any] | None, *, at: str, topic: str) 
     """The transcript marked as ended (idempotent)."""
     current = transcript or {"turns": 0, "recent": [], "topic": topic}
     return {**current, "ended": True, "ended_at": current.get("ended_at") or at}
+
+
+def record_history(
+    transcript: dict[str, Any] | None,
+    *,
+    event_id: str,
+    at: str,
+    topic: str,
+    history: list[dict[str, str]],
+    keep: int = RECENT_TURNS,
+) -> dict[str, Any]:
+    """The transcript with a conversation the front end asked to memorize.
+
+    Kept durably so consolidation can run on it; idempotent by ``event_id``.
+    """
+    current = transcript or {"turns": 0, "recent": [], "ended": False, "topic": topic}
+    memorized = current.get("memorized", [])
+    if any(m["event_id"] == event_id for m in memorized):
+        return current
+    entry = {"event_id": event_id, "at": at, "topic": topic, "history": history[-2 * keep :]}
+    return {**current, "memorized": [*memorized, entry][-keep:], "updated_at": at}

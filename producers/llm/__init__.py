@@ -1,0 +1,31 @@
+"""Optional OpenAI-compatible chat-completions backend (see docs/llm.md).
+
+The local tutor answers when ``FEYNMAN_LLM_BASE_URL`` is unset or the backend
+fails; this package only adds better questions when it can, and meters them.
+"""
+
+from producers.llm.client import ChatCompleter, ChatCompletionsClient, Completion, Usage, retry_after_seconds
+from producers.llm.errors import LlmError
+from producers.llm.questions import (
+    LlmQuestioner,
+    LlmQuestions,
+    QuestionsResult,
+    UsageRecord,
+    ask_with_fallback,
+    parse_questions,
+)
+
+__all__ = [
+    "ChatCompleter",
+    "ChatCompletionsClient",
+    "Completion",
+    "LlmError",
+    "LlmQuestioner",
+    "LlmQuestions",
+    "QuestionsResult",
+    "Usage",
+    "UsageRecord",
+    "ask_with_fallback",
+    "parse_questions",
+    "retry_after_seconds",
+]

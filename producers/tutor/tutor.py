@@ -1,0 +1,78 @@
+"""``ask``: from a topic, an explanation and the memory, the questions a curious student would ask."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from producers.tutor import lexicon, segmenter
+from producers.tutor.contradictions import find_contradictions
+from producers.tutor.findings import find_no_cause, find_no_example, find_vague
+from producers.tutor.language import detect_language, has_words
+from producers.tutor.memory import asked_questions, earlier_explanations
+from producers.tutor.models import Finding, Language, Turn, TutorReply
+from producers.tutor.questions import fallbacks, phrase
+from producers.tutor.ranking import rank
+from producers.tutor.terms import find_unexplained_terms
+from producers.tutor.text import make_document
+
+
+def warm_up() -> None:
+    """Load the word lists and the Chinese dictionary now, so the first learner waits for neither.
+
+    Safe to call more than once and from several threads; the API calls it at startup.
+    """
+    lexicon.load_all()
+    segmenter.warm_up()
+
+
+def ask(topic: str, explanation: str, memory: Sequence[Turn] = (), *, max_questions: int = 3) -> TutorReply:
+    """Up to ``max_questions`` probing questions about ``explanation``, in the learner's language.
+
+    Deterministic: the same topic, explanation and memory give the same reply. Never
+    empty: with nothing to probe it asks for an example or an analogy of the topic.
+    Questions already asked in ``memory`` are not asked again while others remain.
+    ``findings`` holds every finding, ranked, not only those that became questions.
+    """
+    if max_questions < 1:
+        raise ValueError(f"max_questions must be >= 1, got {max_questions}")
+    language = _reply_language(topic, explanation, memory)
+    earlier = earlier_explanations(memory)
+    doc = make_document(explanation, language)
+    findings = rank(
+        [
+            *find_contradictions(explanation, earlier, language),
+            *find_unexplained_terms(doc, topic, earlier),
+            *find_vague(doc),
+            *find_no_cause(doc, topic),
+            *find_no_example(doc),
+        ]
+    )
+    return TutorReply(
+        questions=_choose(findings, topic, language, asked_questions(memory), max_questions),
+        language=language,
+        findings=findings,
+    )
+
+
+def _reply_language(topic: str, explanation: str, memory: Sequence[Turn]) -> Language:
+    """The explanation's language; if it has no words, the topic's, then the last turn's."""
+    for text in (explanation, topic, *earlier_explanations(memory)):
+        if has_words(text):
+            return detect_language(text)
+    return "en"
+
+
+def _choose(
+    findings: list[Finding], topic: str, language: Language, asked: set[str], limit: int
+) -> list[str]:
+    """The first ``limit`` distinct questions not asked before; a fallback if none is left."""
+    questions: list[str] = []
+    for question in (phrase(f, language) for f in findings):
+        if len(questions) == limit:
+            break
+        if question not in asked and question not in questions:
+            questions.append(question)
+    if not questions:
+        spare = fallbacks(topic, language)
+        questions.append(next((q for q in spare if q not in asked), spare[0]))
+    return questions

@@ -1,0 +1,1 @@
+"""Tests of the optional OpenAI-compatible backend, against a real local HTTP server."""
