@@ -182,6 +182,28 @@ def publish(source: Any) -> None:
 
 
 @cli.group()
+def bench() -> None:
+    """Benchmarks that print figures (not pass/fail tests)."""
+
+
+@bench.command("chat")
+@click.option(
+    "--rates", default="25,50,100,200", show_default=True, help="Offered requests/s, comma-separated."
+)
+@click.option("--duration", default=10.0, show_default=True, help="Measured seconds per rate and system.")
+@click.option("--warmup", default=2.0, show_default=True, help="Unmeasured seconds before each measurement.")
+@one_line_errors
+def bench_chat(rates: str, duration: float, warmup: float) -> None:
+    """POST /chat p50/p99 and req/s: this API vs the same handler on BackgroundTasks."""
+    from benchmarks.chat_latency import run, table
+
+    offered = [float(r) for r in rates.split(",") if r.strip()]
+    settings = get_settings()
+    results = run(offered, duration, warmup, settings.kafka_bootstrap)
+    click.echo(table(results))
+
+
+@cli.group()
 def schemas() -> None:
     """JSON Schema files of the event types."""
 

@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from feynman.errors import DecodeError, PublishError
@@ -21,6 +22,7 @@ from feynman.settings import Settings, get_settings
 from producers.body_limit import BodyLimitMiddleware
 from producers.idempotency import IdempotencyCache, IdempotencyError
 from producers.metrics import ApiMetrics, MetricsMiddleware
+from producers.models import REQUEST_ERRORS
 from producers.publisher import Publisher
 from producers.questions import QuestionService
 from producers.routes_chat import router as chat_router
@@ -70,12 +72,22 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
-    protected = [Depends(require_api_key)]
-    app.include_router(chat_router, dependencies=protected)
-    app.include_router(events_router, dependencies=protected)
-    app.include_router(tasks_router, dependencies=protected)
-    app.include_router(sessions_router, dependencies=protected)
+    for router in (chat_router, events_router, tasks_router, sessions_router):
+        app.include_router(router, dependencies=[Depends(require_api_key)], responses=REQUEST_ERRORS)
     app.include_router(ops_router)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [
+            {"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")}
+            for e in exc.errors()[:20]
+        ]
+        first = errors[0] if errors else {"loc": [], "msg": "invalid request"}
+        where = ".".join(str(p) for p in first["loc"]) or "request"
+        return JSONResponse(
+            {"detail": f"{where}: {first['msg']}", "reason": "invalid_request", "errors": errors},
+            status_code=422,
+        )
 
     @app.exception_handler(DecodeError)
     async def bad_event(_: Request, exc: DecodeError) -> JSONResponse:
@@ -90,7 +102,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         log.warning("publish failed: %s", exc)
         metrics.publish_failures.inc()
         return JSONResponse(
-            {"detail": "Kafka did not acknowledge the event; nothing was accepted", "reason": "kafka_unavailable"},
+            {
+                "detail": "Kafka did not acknowledge the event; nothing was accepted",
+                "reason": "kafka_unavailable",
+            },
             status_code=503,
             headers={"Retry-After": str(RETRY_AFTER_S)},
         )

@@ -16,24 +16,32 @@ class ApiMetrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
         self.requests = Counter(
-            "feynman_api_requests_total", "HTTP requests by route and status",
-            ["method", "route", "status"], registry=self.registry,
+            "feynman_api_requests_total",
+            "HTTP requests by route and status",
+            ["method", "route", "status"],
+            registry=self.registry,
         )
         self.latency = Histogram(
-            "feynman_api_request_seconds", "HTTP request latency by route",
-            ["method", "route"], registry=self.registry,
+            "feynman_api_request_seconds",
+            "HTTP request latency by route",
+            ["method", "route"],
+            registry=self.registry,
             buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
         )
         self.published = Counter(
-            "feynman_events_published_total", "Events Kafka acknowledged, by type",
-            ["type"], registry=self.registry,
+            "feynman_events_published_total",
+            "Events Kafka acknowledged, by type",
+            ["type"],
+            registry=self.registry,
         )
         self.publish_failures = Counter(
             "feynman_publish_failures_total", "Publishes Kafka did not acknowledge", registry=self.registry
         )
         self.questions = Counter(
-            "feynman_tutor_questions_total", "Tutor replies by source (local or llm)",
-            ["source"], registry=self.registry,
+            "feynman_tutor_questions_total",
+            "Tutor replies by source (local or llm)",
+            ["source"],
+            registry=self.registry,
         )
 
 

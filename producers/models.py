@@ -8,6 +8,8 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_vali
 
 from schemas.events import SessionId, UserId, Utterance
 
+TaskId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9-]{1,64}$")]
+
 EXAMPLE_EVENT = {
     "type": "chat.turn",
     "v": 1,
@@ -83,12 +85,19 @@ class TaskRecord(BaseModel):
 
 
 class Problem(BaseModel):
-    """Why a request was refused."""
+    """Why a request was refused: one sentence, a machine-readable reason, and per-field errors."""
 
     detail: str
     reason: str | None = None
+    errors: list[dict[str, Any]] | None = None
 
 
+# Every protected route can answer these (documented once, added by the app).
+REQUEST_ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"model": Problem, "description": "The body is not valid JSON"},
+    401: {"model": Problem, "description": "Missing or invalid X-API-Key (production mode)"},
+    422: {"model": Problem, "description": "Invalid request: `reason` and `errors` say what and where"},
+}
 PUBLISH_ERRORS: dict[int | str, dict[str, Any]] = {
     413: {"model": Problem, "description": "Body too large"},
     422: {"model": Problem, "description": "Invalid request, or Idempotency-Key reused with another body"},
@@ -154,7 +163,10 @@ class ChatResponse(BaseModel):
                     "questions": ["You said “kind of like a solar panel” — what exactly is similar?"],
                     "session_id": "s-42",
                     "short_term_memory": [
-                        {"role": "user", "content": "Plants make food from sunlight, kind of like a solar panel."},
+                        {
+                            "role": "user",
+                            "content": "Plants make food from sunlight, kind of like a solar panel.",
+                        },
                         {"role": "assistant", "content": "You said “kind of like a solar panel” — ..."},
                     ],
                     "background_task_id": "2de34b1d-544f-5643-8909-2c2a6bf6288e",

@@ -26,7 +26,7 @@ from schemas.topics import Topics
 
 log = logging.getLogger(__name__)
 
-LINGER_MS = 5
+LINGER_MS = 0
 MAX_REQUEST_BYTES = 1024 * 1024
 
 

@@ -25,15 +25,20 @@ from schemas.events import ChatTurn, MemoryRequested
 
 router = APIRouter(tags=["chat"])
 
+
 def _memory_turns(items: list[MemoryItem | str]) -> list[Turn]:
     return [
-        Turn(role="user", content=item) if isinstance(item, str) else Turn(role=item.role, content=item.content)
+        Turn(role="user", content=item)
+        if isinstance(item, str)
+        else Turn(role=item.role, content=item.content)
         for item in items
     ]
 
 
 @router.post("/chat", response_model=ChatResponse, responses=PUBLISH_ERRORS)
-async def chat(body: ChatRequest, request: Request, idempotency_key: str | None = IDEMPOTENCY_KEY) -> ChatResponse:
+async def chat(
+    body: ChatRequest, request: Request, idempotency_key: str | None = IDEMPOTENCY_KEY
+) -> ChatResponse:
     """Ask the tutor's probing questions about the learner's explanation and queue the turn's tasks."""
     state = request.app.state
 
@@ -74,7 +79,12 @@ async def chat(body: ChatRequest, request: Request, idempotency_key: str | None 
     return await idempotent(request, "/chat", idempotency_key, handle)
 
 
-@router.post("/memorize", status_code=status.HTTP_202_ACCEPTED, response_model=MemorizeAccepted, responses=PUBLISH_ERRORS)
+@router.post(
+    "/memorize",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=MemorizeAccepted,
+    responses=PUBLISH_ERRORS,
+)
 async def memorize(
     body: MemorizeRequest, request: Request, idempotency_key: str | None = IDEMPOTENCY_KEY
 ) -> MemorizeAccepted:

@@ -18,7 +18,10 @@ router = APIRouter(tags=["events"])
     "/events",
     status_code=status.HTTP_202_ACCEPTED,
     response_model=EventAccepted,
-    responses={**PUBLISH_ERRORS, 422: {"model": Problem, "description": "Not a valid envelope of a known type and version"}},
+    responses={
+        **PUBLISH_ERRORS,
+        422: {"model": Problem, "description": "Not a valid envelope of a known type and version"},
+    },
 )
 async def publish_event(
     body: EventIn, request: Request, idempotency_key: str | None = IDEMPOTENCY_KEY

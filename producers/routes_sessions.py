@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Request
 
@@ -23,14 +23,19 @@ LOOKUP_CONCURRENCY = 16
     response_model=SessionTasks,
     responses={503: {"model": Problem, "description": "No worker answered; retry later"}},
 )
-async def session_tasks(request: Request, session_id: SessionId = Path()) -> SessionTasks:
+async def session_tasks(request: Request, session_id: Annotated[SessionId, Path()]) -> SessionTasks:
     """The session's tasks (most recent 500), each with its status, and their aggregate state."""
     status: StatusClient = request.app.state.status_client
     indexed = await status.session_tasks(session_id)
     known = {t["task_id"] for t in indexed}
     # Accepted here but not yet indexed by a worker.
     pending = [
-        {"task_id": r["task_id"], "task_type": r["name"], "event_id": r["event_id"], "event_type": r["event_type"]}
+        {
+            "task_id": r["task_id"],
+            "task_type": r["name"],
+            "event_id": r["event_id"],
+            "event_type": r["event_type"],
+        }
         for r in request.app.state.accepted.for_session(session_id)
         if r["task_id"] not in known
     ]

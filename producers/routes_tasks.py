@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from fastapi import APIRouter, HTTPException, Path, Request
 
-from producers.models import Problem, TaskRecord
+from producers.models import Problem, TaskId, TaskRecord
 
 router = APIRouter(tags=["tasks"])
 
@@ -17,7 +19,7 @@ router = APIRouter(tags=["tasks"])
         503: {"model": Problem, "description": "No worker answered; retry later"},
     },
 )
-async def get_task(request: Request, task_id: str = Path(min_length=1, max_length=64)) -> TaskRecord:
+async def get_task(request: Request, task_id: Annotated[TaskId, Path()]) -> TaskRecord:
     """The folded status of one task, from whichever worker owns it."""
     record = await request.app.state.status_client.get(task_id)
     if record is None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 
@@ -70,7 +71,7 @@ class StatusClient:
     async def get(self, task_id: str) -> dict[str, Any] | None:
         """The task's folded status, or ``None`` when no worker knows it."""
         try:
-            response = await self._client.get(f"/tasks/{task_id}/")
+            response = await self._client.get(f"/tasks/{quote(task_id, safe='')}/")
         except httpx.HTTPError as exc:
             raise StatusUnavailableError(f"no worker answered at {self._client.base_url}: {exc!r}") from exc
         if response.status_code == 404:
@@ -83,7 +84,7 @@ class StatusClient:
     async def session_tasks(self, session_id: str) -> list[dict[str, Any]]:
         """The tasks a worker indexed for the session (most recent last)."""
         try:
-            response = await self._client.get(f"/sessions/{session_id}/tasks/")
+            response = await self._client.get(f"/sessions/{quote(session_id, safe='')}/tasks/")
         except httpx.HTTPError as exc:
             raise StatusUnavailableError(f"no worker answered at {self._client.base_url}: {exc!r}") from exc
         if response.status_code != 200:

@@ -39,7 +39,9 @@ def install(rt: Runtime) -> faust.Table:
             new = end_conversation(table.get(key), at=at, topic=data.topic)
         elif isinstance(data, MemoryRequested):
             history = [u.model_dump() for u in data.conversation_history]
-            new = record_history(table.get(key), event_id=envelope.id, at=at, topic=data.topic, history=history)
+            new = record_history(
+                table.get(key), event_id=envelope.id, at=at, topic=data.topic, history=history
+            )
         else:
             raise TypeError(f"transcript cannot handle {envelope.type}")
         table[key] = new

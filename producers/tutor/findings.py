@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 from producers.tutor import markers
-from producers.tutor.models import Finding
+from producers.tutor.models import Finding, Language
 from producers.tutor.text import Document, Sentence, clause_around, quote
 
 
@@ -38,7 +38,7 @@ def find_vague(doc: Document) -> list[Finding]:
     return findings
 
 
-def hedge_flavour(hedge: str, language: str) -> markers.HedgeFlavour:
+def hedge_flavour(hedge: str, language: Language) -> markers.HedgeFlavour:
     """Which kind of question a hedge calls for (see ``markers.EN_HEDGES``)."""
     table = markers.ZH_HEDGES if language == "zh" else markers.EN_HEDGES
     return table.get(re.sub(r"\s+", " ", hedge.lower().replace("’", "'")), "fuzzy")
@@ -99,7 +99,7 @@ def _no_cause(sentence: Sentence, doc: Document) -> Finding:
     return Finding(kind="no_cause", subject=quote(sentence.text, doc.language), evidence=sentence.text)
 
 
-def _defines_topic(sentence: Sentence, topic: str, language: str) -> bool:
+def _defines_topic(sentence: Sentence, topic: str, language: Language) -> bool:
     """ "Photosynthesis is how plants ..." / "复利就是利滚利": a definition, not an effect."""
     topic = topic.strip()
     if not topic:

@@ -10,8 +10,6 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-from producers.tutor.models import Language
-
 HedgeFlavour = Literal["fuzzy", "how", "list", "unsure"]
 
 
@@ -147,8 +145,3 @@ ZH_EFFECT = re.compile(
 # Definitions of the topic itself ("Photosynthesis is how ...") state no effect to ask "why" about.
 EN_DEFINITION_VERB = r"(?:is|are|means|refers\s+to)"
 ZH_DEFINITION_VERB = r"(?:就是|是指|指的是|是|指)"
-
-
-def hedges(language: Language) -> dict[str, HedgeFlavour]:
-    """The hedge table of a language (keys lower-case for English)."""
-    return ZH_HEDGES if language == "zh" else EN_HEDGES

@@ -58,7 +58,7 @@ _ZH_FALLBACKS_NO_TOPIC = (
 def phrase(finding: Finding, language: Language) -> str:
     """The question a curious student would ask about ``finding``."""
     templates = _ZH if language == "zh" else _EN
-    key = finding.kind
+    key: str = finding.kind
     if key == "vague":
         key = f"vague:{hedge_flavour(finding.evidence, language)}"
     return templates[key].format(subject=finding.subject, evidence=finding.evidence)

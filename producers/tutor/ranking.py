@@ -6,8 +6,8 @@ that is settled), an unexplained term (jargon is the Feynman technique's first s
 of borrowed understanding), a hedge (the learner marks the weak spot themselves),
 a missing cause (says what, not why), a missing example. Taking one of each per round
 keeps three questions from all being about jargon when the explanation has other gaps;
-a finding quoting the same words as one already chosen waits until the end, so two
-questions do not pick at the same sentence while other gaps are left.
+a finding quoting the same words as one already chosen waits until the end, and is
+not made a question at all (see ``tutor._choose``): one sentence, one question.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ def rank(findings: Iterable[Finding]) -> list[Finding]:
         for queue in queues:
             while queue:
                 finding = queue.pop(0)
-                if _overlaps(finding, ranked):
+                if overlaps(finding, ranked):
                     later.append(finding)
                     continue
                 ranked.append(finding)
@@ -43,7 +43,7 @@ def rank(findings: Iterable[Finding]) -> list[Finding]:
     return ranked + later
 
 
-def _overlaps(finding: Finding, chosen: list[Finding]) -> bool:
+def overlaps(finding: Finding, chosen: list[Finding]) -> bool:
     """Whether a chosen finding already quotes the same words (two questions on one sentence)."""
     if finding.kind == "unexplained_term":
         return False

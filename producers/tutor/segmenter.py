@@ -1,3 +1,4 @@
+# ruff: noqa: RUF001 - Chinese text is this module's data.
 """Chinese word segmentation and part-of-speech tags, through rjieba.
 
 rjieba is jieba-rs (a Rust port of jieba, same dictionary and tag set) behind a Python
@@ -11,6 +12,9 @@ import threading
 
 import rjieba
 
+# Loading the dictionary is not all: rjieba builds its HMM for unknown words (here 先给)
+# on first use, about 20 ms, so the warm-up text must contain one.
+_WARM_UP_TEXT = "客户端先给服务器发一个SYN，服务器回一个SYN-ACK；光合作用的效率大约是5%。"
 _warm = threading.Event()
 _lock = threading.Lock()
 
@@ -21,7 +25,7 @@ def warm_up() -> None:
         return
     with _lock:
         if not _warm.is_set():
-            rjieba.tag("光合作用是植物利用阳光制造养分的过程。")
+            rjieba.tag(_WARM_UP_TEXT)
             _warm.set()
 
 

@@ -130,7 +130,7 @@ def _en_candidates(text: str) -> dict[str, _Candidate]:
 
 
 def _plural(word: str) -> bool:
-    """"Enzymes" before "speed" is a subject and its verb: compounds take singular modifiers
+    """ "Enzymes" before "speed" is a subject and its verb: compounds take singular modifiers
     ("enzyme activity"), so a plural-looking word does not open one with a head noun."""
     return bool(re.search(r"[^siu]s$", word.lower()))
 

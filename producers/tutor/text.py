@@ -93,12 +93,6 @@ def split_sentences(text: str, language: Language) -> list[Sentence]:
     return sentences
 
 
-def split_clauses(sentence: str, language: Language) -> list[str]:
-    """Comma-level pieces of a sentence, blanks removed, empty pieces dropped."""
-    pattern = _ZH_CLAUSE_SPLIT if language == "zh" else _EN_CLAUSE_SPLIT
-    return [c.strip() for c in pattern.split(sentence) if c.strip()]
-
-
 def is_claim(sentence: str, language: Language) -> bool:
     """Long enough to be a statement worth asking about (not "Yes." or "I don't know")."""
     if language == "zh":

@@ -1,3 +1,4 @@
+# ruff: noqa: RUF001 - Chinese text is this module's data.
 """``ask``: from a topic, an explanation and the memory, the questions a curious student would ask."""
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from producers.tutor.language import detect_language, has_words
 from producers.tutor.memory import asked_questions, earlier_explanations
 from producers.tutor.models import Finding, Language, Turn, TutorReply
 from producers.tutor.questions import fallbacks, phrase
-from producers.tutor.ranking import rank
+from producers.tutor.ranking import overlaps, rank
 from producers.tutor.terms import find_unexplained_terms
 from producers.tutor.text import make_document
 
@@ -19,10 +20,13 @@ from producers.tutor.text import make_document
 def warm_up() -> None:
     """Load the word lists and the Chinese dictionary now, so the first learner waits for neither.
 
+    Then asks once in each language, which compiles the patterns built on first use.
     Safe to call more than once and from several threads; the API calls it at startup.
     """
     lexicon.load_all()
     segmenter.warm_up()
+    ask("warm-up", "ATP is kind of made by mitochondria. It isn't food.", [Turn("user", "ATP is food.")])
+    ask("预热", "线粒体大概会产生ATP，线粒体不是食物。", [Turn("user", "线粒体是食物。")])
 
 
 def ask(topic: str, explanation: str, memory: Sequence[Turn] = (), *, max_questions: int = 3) -> TutorReply:
@@ -65,13 +69,21 @@ def _reply_language(topic: str, explanation: str, memory: Sequence[Turn]) -> Lan
 def _choose(
     findings: list[Finding], topic: str, language: Language, asked: set[str], limit: int
 ) -> list[str]:
-    """The first ``limit`` distinct questions not asked before; a fallback if none is left."""
+    """The first ``limit`` distinct questions not asked before; a fallback if none is left.
+
+    A finding that quotes the same words as one already asked about is skipped: three
+    questions picking at one sentence read as nagging, not curiosity.
+    """
     questions: list[str] = []
-    for question in (phrase(f, language) for f in findings):
+    chosen: list[Finding] = []
+    for finding in findings:
         if len(questions) == limit:
             break
-        if question not in asked and question not in questions:
-            questions.append(question)
+        question = phrase(finding, language)
+        if question in asked or question in questions or overlaps(finding, chosen):
+            continue
+        questions.append(question)
+        chosen.append(finding)
     if not questions:
         spare = fallbacks(topic, language)
         questions.append(next((q for q in spare if q not in asked), spare[0]))

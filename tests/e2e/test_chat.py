@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 
 import httpx
+import pytest
 
 from feynman.settings import Settings
 from schemas import decode, task_id
@@ -12,7 +14,8 @@ from schemas.topics import Topics
 from tests.support import api_client, read_topic, running_worker, wait_for
 
 EXPLANATION = (
-    "Photosynthesis is kind of how plants eat. The chlorophyll takes sunlight and somehow turns it into sugar."
+    "Photosynthesis is kind of how plants eat. "  # a hedge the tutor should ask about
+    "The chlorophyll takes sunlight and somehow turns it into sugar."
 )
 
 
@@ -55,8 +58,12 @@ async def test_short_term_memory_is_bounded_to_the_configured_turns(settings_fac
         for n in range(4):
             r = await api.post(
                 "/chat",
-                json={"topic": "tides", "session_id": "s-mem", "user_input": f"turn {n}: the moon pulls water",
-                      "short_term_memory": memory},
+                json={
+                    "topic": "tides",
+                    "session_id": "s-mem",
+                    "user_input": f"turn {n}: the moon pulls water",
+                    "short_term_memory": memory,
+                },
             )
             assert r.status_code == 200, r.text
             memory = r.json()["short_term_memory"]
@@ -69,7 +76,11 @@ async def test_chinese_explanations_get_chinese_questions(settings: Settings) ->
     async with api_client(settings) as api:
         r = await api.post(
             "/chat",
-            json={"topic": "光合作用", "session_id": "s-zh", "user_input": "光合作用大概就是植物利用叶绿素把阳光变成糖。"},
+            json={
+                "topic": "光合作用",
+                "session_id": "s-zh",
+                "user_input": "光合作用大概就是植物利用叶绿素把阳光变成糖。",
+            },
         )
     assert r.status_code == 200, r.text
     body = r.json()
@@ -99,7 +110,8 @@ async def test_session_tasks_lists_every_task_with_an_aggregate_state(settings: 
             ids = []
             for n in range(3):
                 r = await api.post(
-                    "/chat", json={"topic": "tides", "session_id": "s-agg", "user_input": f"idea {n} because moon"}
+                    "/chat",
+                    json={"topic": "tides", "session_id": "s-agg", "user_input": f"idea {n} because moon"},
                 )
                 ids += r.json()["task_ids"]
 
@@ -131,7 +143,9 @@ async def test_a_retried_chat_with_the_same_idempotency_key_publishes_once(setti
     assert fresh.json()["event_id"] != first.json()["event_id"]
     topic = Topics.from_settings(settings).conversations.name
     records = await read_topic(settings.kafka_bootstrap, topic, count=3, timeout=5)
-    assert sorted(decode(r.value).id for r in records) == sorted([first.json()["event_id"], fresh.json()["event_id"]])
+    assert sorted(decode(r.value).id for r in records) == sorted(
+        [first.json()["event_id"], fresh.json()["event_id"]]
+    )
 
 
 async def test_readyz_reports_each_dependency(settings: Settings) -> None:
@@ -154,3 +168,16 @@ async def test_metrics_count_requests_and_published_events(settings: Settings) -
     assert 'feynman_events_published_total{type="chat.turn"} 1.0' in text
     assert 'feynman_api_requests_total{method="POST",route="/chat",status="200"} 1.0' in text
     assert "feynman_api_request_seconds_bucket" in text
+
+
+async def test_conversation_text_never_reaches_the_logs_at_info(
+    settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    secret = "my-very-private-explanation-4711 because"
+    caplog.set_level(logging.INFO)
+    async with api_client(settings) as api:
+        r = await api.post("/chat", json={"topic": "privacy", "session_id": "s-log", "user_input": secret})
+        bad = await api.post("/events", json={"type": "chat.turn", "v": 1, "data": {"user_input": secret}})
+    assert r.status_code == 200 and bad.status_code == 422
+    assert caplog.records, "nothing was logged at all: the check would be vacuous"
+    assert all("4711" not in record.getMessage() for record in caplog.records)

@@ -22,16 +22,25 @@ def _contradictions(topic: str, text: str, memory: list[Turn]) -> list[Finding]:
 
 def test_denying_an_earlier_is_statement_is_asked_about_first() -> None:
     reply = ask("gravity", "Mass is not weight: weight is a pull.", _memory("Mass is weight, basically."))
-    assert reply.findings[0] == Finding("contradiction", subject="Mass is not weight", evidence="Mass is weight")
+    assert reply.findings[0] == Finding(
+        "contradiction", subject="Mass is not weight", evidence="Mass is weight"
+    )
     assert reply.questions[0] == (
-        "Earlier you said “Mass is weight”, but now you say “Mass is not weight” — which one is right, and why?"
+        "Earlier you said “Mass is weight”, but now you say “Mass is not weight” — "
+        "which one is right, and why?"
     )
 
 
 def test_asserting_what_an_earlier_turn_denied_is_a_contradiction_too() -> None:
-    found = _contradictions("space", "The Moon is a planet that goes around the Earth.", _memory("The Moon isn't a planet."))
+    found = _contradictions(
+        "space", "The Moon is a planet that goes around the Earth.", _memory("The Moon isn't a planet.")
+    )
     assert found == [
-        Finding("contradiction", subject="The Moon is a planet that goes around the Earth", evidence="The Moon isn't a planet")
+        Finding(
+            "contradiction",
+            subject="The Moon is a planet that goes around the Earth",
+            evidence="The Moon isn't a planet",
+        )
     ]
 
 
@@ -47,11 +56,35 @@ def test_a_verb_denied_with_doesnt_contradicts_the_earlier_plain_verb() -> None:
 
 
 @pytest.mark.parametrize(
+    ("earlier", "now"),
+    [
+        ("Plants can make food at night.", "Plants cannot make food at night."),
+        ("The ball will fall faster.", "The ball won't fall faster."),
+        ("Light carries energy.", "Light doesn't carry energy."),
+        ("Sound travels through space.", "Sound does not travel through space."),
+    ],
+)
+def test_can_will_and_does_negations_contradict_their_positive_twins(earlier: str, now: str) -> None:
+    found = _contradictions("physics", now, _memory(earlier))
+    assert [(f.subject, f.evidence) for f in found] == [(now.rstrip("."), earlier.rstrip("."))]
+
+
+@pytest.mark.parametrize(
     ("earlier", "now", "subject", "evidence"),
     [
         ("月亮是一颗行星。", "其实月亮不是一颗行星，它是卫星。", "其实月亮不是一颗行星", "月亮是一颗行星"),
-        ("重的东西掉得更快。", "重的东西不会掉得更快，它们同时落地。", "重的东西不会掉得更快", "重的东西掉得更快"),
-        ("重的东西不会掉得更快。", "我觉得重的东西会掉得更快。", "我觉得重的东西会掉得更快", "重的东西不会掉得更快"),
+        (
+            "重的东西掉得更快。",
+            "重的东西不会掉得更快，它们同时落地。",
+            "重的东西不会掉得更快",
+            "重的东西掉得更快",
+        ),
+        (
+            "重的东西不会掉得更快。",
+            "我觉得重的东西会掉得更快。",
+            "我觉得重的东西会掉得更快",
+            "重的东西不会掉得更快",
+        ),
         ("植物晚上没有光合作用。", "植物晚上也有光合作用。", "植物晚上也有光合作用", "植物晚上没有光合作用"),
     ],
 )

@@ -88,7 +88,9 @@ def test_each_corpus_explanation_gets_exactly_the_expected_questions(name: str) 
         ("zh_compound_interest", ["利滚利", "本金", "年化收益率"]),
     ],
 )
-def test_unexplained_terms_are_found_most_used_first_then_in_order_of_use(name: str, terms: list[str]) -> None:
+def test_unexplained_terms_are_found_most_used_first_then_in_order_of_use(
+    name: str, terms: list[str]
+) -> None:
     sample = load(name)
     found = [f.subject for f in ask(sample.topic, sample.text).findings if f.kind == "unexplained_term"]
     assert found == terms

@@ -70,7 +70,8 @@ def test_words_that_look_like_hedges_but_do_not_hedge_are_not_vague(topic: str, 
         ),
         (
             "Maybe gravity pulls things down.",
-            "You said “Maybe gravity pulls things down” — are you sure? How could we check whether it's true?",
+            "You said “Maybe gravity pulls things down” — are you sure? "
+            "How could we check whether it's true?",
         ),
         (
             "地球大概会把苹果往下拉。",
@@ -91,7 +92,9 @@ def test_a_hedge_is_asked_about_in_the_way_its_kind_calls_for(text: str, questio
 
 
 def test_a_long_clause_is_quoted_around_the_hedge_with_an_ellipsis() -> None:
-    text = "When you drop a ball from a very tall building on a windy day it kind of speeds up as it goes down."
+    text = (
+        "When you drop a ball from a very tall building on a windy day it kind of speeds up as it goes down."
+    )
     (subject, _), *_ = _of("vague", "gravity", text)
     assert subject == "…a windy day it kind of speeds up as it goes down"
 
@@ -120,14 +123,18 @@ def test_an_explanation_with_an_example_is_not_asked_for_one(text: str) -> None:
     assert _of("no_example", "gravity", text) == []
 
 
-@pytest.mark.parametrize("text", ["重力把东西往下拉，比如苹果从树上掉下来。", "举个例子，苹果会从树上掉下来。"])
+@pytest.mark.parametrize(
+    "text", ["重力把东西往下拉，比如苹果从树上掉下来。", "举个例子，苹果会从树上掉下来。"]
+)
 def test_a_chinese_explanation_with_an_example_is_not_asked_for_one(text: str) -> None:
     assert _of("no_example", "重力", text) == []
 
 
 def test_a_change_stated_without_a_cause_is_asked_why() -> None:
-    text = "Ice melts into water in the sun. For example, an ice cube on a plate."
-    assert _of("no_cause", "melting", text) == [("Ice melts into water in the sun", "Ice melts into water in the sun.")]
+    text = "Ice melts into water in the sun. For example, ice cream on a hot day."
+    assert _of("no_cause", "melting", text) == [
+        ("Ice melts into water in the sun", "Ice melts into water in the sun.")
+    ]
     assert ask("melting", text).questions == [
         "You said “Ice melts into water in the sun” — but why does that happen? What makes it happen?"
     ]
@@ -153,7 +160,9 @@ def test_a_change_with_its_cause_nearby_is_not_asked_why(text: str) -> None:
 
 
 def test_a_definition_of_the_topic_is_not_asked_why() -> None:
-    found = _of("no_cause", "Photosynthesis", "Photosynthesis is how plants make food. For example, grass grows.")
+    found = _of(
+        "no_cause", "Photosynthesis", "Photosynthesis is how plants make food. For example, grass grows."
+    )
     assert found == [("For example, grass grows", "For example, grass grows.")]
 
 

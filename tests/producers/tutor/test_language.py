@@ -1,5 +1,7 @@
 """Language detection: the questions come back in the language the learner writes in."""
 
+# ruff: noqa: RUF001 - Chinese text and typographic quotes are the data under test.
+
 from __future__ import annotations
 
 import pytest

@@ -1,4 +1,4 @@
-"""remember(): the short-term memory grows by one exchange and stays bounded."""
+"""remember(): the short-term memory grows by one exchange and stays bounded; ask() reads it."""
 
 from __future__ import annotations
 
@@ -54,10 +54,18 @@ def test_remember_refuses_a_negative_bound() -> None:
 def test_a_question_already_asked_is_not_asked_again_while_others_remain() -> None:
     topic, text = "cells", "Mitochondria make ATP for the cell."
     first = ask(topic, text)
-    memory = remember([], text, first.questions[:1], keep_turns=3)
-    second = ask(topic, text, memory)
-    assert first.questions[0] not in second.questions
-    assert second.questions == first.questions[1:] + second.questions[len(first.questions) - 1 :]
+    assert first.questions == [
+        "You mentioned “Mitochondria” — what is that, in words a 12-year-old would understand?",
+        "You said “Mitochondria make ATP for the cell” — but why does that happen? What makes it happen?",
+        "You mentioned “ATP” — what is that, in words a 12-year-old would understand?",
+    ]
+    again = ask(topic, text, remember([], text, first.questions[:1], keep_turns=3))
+    assert again.questions == first.questions[1:]
+    after_all = ask(topic, text, remember([], text, first.questions, keep_turns=3))
+    assert after_all.questions == [
+        "Could you give me an example of “Mitochondria make ATP for the cell”? "
+        "Something I could picture in everyday life?"
+    ]
 
 
 def test_the_fallback_changes_when_it_was_already_asked() -> None:
