@@ -20,8 +20,8 @@ from pathlib import Path
 import httpx
 
 
-def worker_command(loglevel: str = "info") -> list[str]:
-    return [sys.executable, "-m", "faust", "-A", "streams.app", "worker", "-l", loglevel]
+def worker_command(loglevel: str = "info", app: str = "streams.app") -> list[str]:
+    return [sys.executable, "-m", "faust", "-A", app, "worker", "-l", loglevel]
 
 
 def api_command(host: str, port: int) -> list[str]:

@@ -62,6 +62,11 @@ class Settings(BaseSettings):
     worker_bind: str | None = None
     worker_web_port: int = 6066
     store: str = "memory://"
+    # How long the group waits for a silent worker before moving its partitions
+    # (a crashed worker's work resumes elsewhere after this).
+    worker_session_timeout_s: float = Field(30.0, ge=6, le=300)
+    # Seconds a partition may have lag with no commit progress before GET /health/ reports "stalled".
+    worker_stall_after_s: float = Field(120.0, gt=0)
     status_retention_s: int = Field(7 * 24 * 3600, ge=60)
 
     @property

@@ -128,3 +128,24 @@ class DeadLetter(Payload):
     task_id: str | None = None
     attempts: int = Field(0, ge=0)
     traceback: Annotated[str, StringConstraints(max_length=16_000)] | None = None
+
+
+@REGISTRY.register("task.retry", 1)
+class TaskRetry(Payload):
+    """A failed task waiting in a retry tier; it carries the original record.
+
+    Keyed like the original record, so the retry lands in the same partition
+    number and the tables the task writes stay co-partitioned.
+    """
+
+    ordering_fields: ClassVar[tuple[str, ...]] = ("original_key",)
+
+    task_type: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    attempt: int = Field(ge=1, description="The attempt to run next (0 was the first)")
+    due_at: datetime
+    error: Annotated[str, StringConstraints(max_length=4_000)]
+    origin_topic: str
+    origin_partition: int = Field(ge=0)
+    origin_offset: int = Field(ge=0)
+    original_b64: str
+    original_key: str | None = None

@@ -14,6 +14,9 @@ from typing import Literal
 from feynman.settings import Settings
 
 DAY_MS = 24 * 3600 * 1000
+# Retry tiers: (name suffix, delay). A failed task waits in the tier whose delay
+# is the longest not above the one its task type asks for.
+RETRY_TIERS: tuple[tuple[str, float], ...] = (("1s", 1.0), ("10s", 10.0), ("1m", 60.0), ("10m", 600.0))
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,7 +48,9 @@ class Topics:
     task_status_changelog: TopicSpec
     transcripts_changelog: TopicSpec
     session_tasks_changelog: TopicSpec
+    completed_tasks_changelog: TopicSpec
     dead_letter: TopicSpec
+    retry_tiers: tuple[TopicSpec, ...]
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Topics:
@@ -105,6 +110,15 @@ class Topics:
                 None,
                 "Changelog of the session_tasks table (compacted): each session's recent tasks.",
             ),
+            # Written while processing conversations and their retries (same keys).
+            completed_tasks_changelog=TopicSpec(
+                f"{p}.completed-tasks-table-changelog",
+                n,
+                rf,
+                "compact",
+                None,
+                "Changelog of the completed_tasks table (compacted): task ids already done.",
+            ),
             dead_letter=TopicSpec(
                 f"{p}.dead-letter",
                 n,
@@ -113,6 +127,18 @@ class Topics:
                 30 * DAY_MS,
                 "Records that could not be processed, with reason and original bytes.",
                 {"max.message.bytes": str(2 * 1024 * 1024)},
+            ),
+            retry_tiers=tuple(
+                TopicSpec(
+                    f"{p}.retry-{suffix}",
+                    n,
+                    rf,
+                    "delete",
+                    7 * DAY_MS,
+                    f"task.retry records of failed tasks, due {delay:g} s after they failed.",
+                    {"max.message.bytes": str(2 * 1024 * 1024)},
+                )
+                for suffix, delay in RETRY_TIERS
             ),
         )
 
@@ -124,8 +150,18 @@ class Topics:
             self.task_status_changelog,
             self.transcripts_changelog,
             self.session_tasks_changelog,
+            self.completed_tasks_changelog,
             self.dead_letter,
+            *self.retry_tiers,
         ]
+
+    def retry_tier_for(self, delay_s: float) -> TopicSpec:
+        """The tier with the longest delay not above ``delay_s`` (the shortest tier at least)."""
+        chosen = self.retry_tiers[0]
+        for spec, (_, delay) in zip(self.retry_tiers, RETRY_TIERS, strict=True):
+            if delay <= delay_s:
+                chosen = spec
+        return chosen
 
     def for_event_type(self, event_type: str) -> TopicSpec:
         """The topic an event of ``event_type`` is published to."""
@@ -135,4 +171,7 @@ class Topics:
             return self.task_status
         if event_type == "dead.letter":
             return self.dead_letter
+        if event_type == "task.retry":
+            # The runtime picks the tier by delay (retry_tier_for); this is the shortest.
+            return self.retry_tiers[0]
         return self.conversations

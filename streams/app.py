@@ -6,15 +6,25 @@ several workers on one machine can each get their own ids, ports and topics.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+
 import faust
 
 from feynman.settings import Settings, get_settings
+from schemas.tasks import TASK_ROUTES
 from schemas.topics import Topics
 from streams import health, session_tasks, status_table, transcripts
 from streams.runtime import Runtime
+from streams.tasks import TaskType
 
 
-def create_app(settings: Settings) -> faust.App:
+def create_app(
+    settings: Settings,
+    *,
+    task_types: Sequence[TaskType] = (),
+    routes: Mapping[str, tuple[str, ...]] | None = None,
+) -> faust.App:
+    """The worker's app; ``task_types`` and ``routes`` add to the built-in ones (tests use them)."""
     topics = Topics.from_settings(settings)
     # Faust creates only the last level of its datadir.
     settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -29,6 +39,7 @@ def create_app(settings: Settings) -> faust.App:
         key_serializer="raw",
         value_serializer="raw",
         consumer_auto_offset_reset="earliest",
+        broker_session_timeout=settings.worker_session_timeout_s,
         producer_acks=-1,
         producer_compression_type="lz4",
         web_host=settings.worker_host,
@@ -36,18 +47,13 @@ def create_app(settings: Settings) -> faust.App:
         web_port=settings.worker_web_port,
         canonical_url=f"http://{settings.worker_host}:{settings.worker_web_port}",
     )
-    rt = Runtime(app=app, settings=settings, topics=topics)
-    health.install(app)
+    rt = Runtime(app=app, settings=settings, topics=topics, routes={**TASK_ROUTES, **(routes or {})})
+    health.install(app, stall_after_s=settings.worker_stall_after_s)
     status_table.install(rt)
     transcripts.install(rt)
     session_tasks.install(rt)
-    conversations = topics.conversations
-
-    @app.agent(rt.topic(conversations), name="conversations")
-    async def process_conversations(stream: faust.StreamT[bytes]) -> None:
-        async for event in stream.events():
-            await rt.run_tasks(event, conversations)
-
+    rt.add_task_types(task_types)
+    rt.install()
     return app
 
 

@@ -18,7 +18,7 @@ from schemas.envelope import decode
 from schemas.events import TaskStatusChanged
 from schemas.status import fold
 from schemas.tasks import INTAKE_TASK, task_id
-from streams.runtime import Runtime
+from streams.runtime import Origin, Runtime
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +43,7 @@ def install(rt: Runtime) -> faust.Table:
             except DecodeError as exc:
                 msg = event.message
                 await rt.dead_letter(
-                    event,
+                    Origin.of(event),
                     reason=exc.reason,
                     error=exc.message,
                     task_type=INTAKE_TASK,

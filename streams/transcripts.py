@@ -10,6 +10,7 @@ from schemas.envelope import Envelope, ordering_key, rfc3339
 from schemas.events import ChatTurn, ConversationEnded, MemoryRequested
 from streams.domain.transcript import end_conversation, record_history, record_turn
 from streams.runtime import Runtime
+from streams.tasks import TaskContext, TaskType
 
 
 def install(rt: Runtime) -> faust.Table:
@@ -20,8 +21,7 @@ def install(rt: Runtime) -> faust.Table:
         help="Per session: number of turns, the last turns, whether it ended.",
     )
 
-    @rt.task_type("transcript")
-    async def transcript(envelope: Envelope[Any]) -> str:
+    async def transcript(envelope: Envelope[Any], context: TaskContext) -> str:
         data = envelope.data
         at = rfc3339(envelope.ts)
         # The table key is the record key, so the row lives in the partition this worker owns.
@@ -46,5 +46,7 @@ def install(rt: Runtime) -> faust.Table:
             raise TypeError(f"transcript cannot handle {envelope.type}")
         table[key] = new
         return f"session_transcripts/{key}#{new['turns']}"
+
+    rt.add_task_types([TaskType("transcript", transcript, timeout_s=10.0)])
 
     return table

@@ -74,6 +74,8 @@ def settings_factory(kafka_bootstrap: str, tmp_path: Path) -> Callable[..., Sett
             "data_dir": tmp_path / name,
             "worker_web_port": worker_port,
             "api_port": api_port,
+            # A killed worker's partitions move on quickly (the broker's minimum is 6 s).
+            "worker_session_timeout_s": 8,
             **overrides,
         }
         return Settings(**fields)

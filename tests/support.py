@@ -41,10 +41,17 @@ def child_env(settings: Settings) -> dict[str, str]:
 
 @contextmanager
 def running_worker(
-    settings: Settings, *, name: str = "worker", ready_timeout: float = 90.0
+    settings: Settings,
+    *,
+    name: str = "worker",
+    ready_timeout: float = 90.0,
+    app: str = "streams.app",
+    env: dict[str, str] | None = None,
 ) -> Iterator[Child]:
-    """A real ``faust -A streams.app worker`` subprocess, ready when this yields."""
-    child = Child.spawn(name, worker_command("info"), child_env(settings), settings.data_dir / "logs")
+    """A real ``faust -A <app> worker`` subprocess, ready when this yields."""
+    child = Child.spawn(
+        name, worker_command("info", app), {**child_env(settings), **(env or {})}, settings.data_dir / "logs"
+    )
     try:
         wait_worker_ready(settings, child, ready_timeout)
         yield child

@@ -16,6 +16,7 @@ from schemas.events import (
     DeadLetter,
     LlmUsage,
     MemoryRequested,
+    TaskRetry,
     TaskStatusChanged,
     Utterance,
 )
@@ -99,6 +100,18 @@ DEAD_LETTER = DeadLetter(
     attempts=0,
 )
 
+TASK_RETRY = TaskRetry(
+    task_type="transcript",
+    attempt=1,
+    due_at=datetime(2024, 5, 1, 12, 0, 11, tzinfo=UTC),
+    error="RuntimeError('vector store timed out')",
+    origin_topic="feynman.conversations",
+    origin_partition=3,
+    origin_offset=1043,
+    original_b64=base64.b64encode(b'{"id":"x"}').decode(),
+    original_key="sess-2024-05-01.alice",
+)
+
 # One realistic payload per registered event type (chat.turn twice: English, Chinese).
 SAMPLES: dict[str, BaseModel] = {
     "chat.turn/en": CHAT_TURN_EN,
@@ -108,4 +121,5 @@ SAMPLES: dict[str, BaseModel] = {
     "llm.usage": LLM_USAGE,
     "task.status": TASK_STATUS,
     "dead.letter": DEAD_LETTER,
+    "task.retry": TASK_RETRY,
 }

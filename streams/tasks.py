@@ -1,0 +1,50 @@
+"""What a task type declares: its handler and how it is run.
+
+Adding a task type is a :class:`TaskType` with a plain async handler, passed
+to :func:`streams.app.create_app`; which events trigger it is routed in
+``schemas.tasks.TASK_ROUTES`` (the API derives task ids from the same table).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from schemas.envelope import Envelope
+
+
+@dataclass(frozen=True, slots=True)
+class TaskContext:
+    """What a handler may want to know besides the event."""
+
+    task_id: str
+    task_type: str
+    attempt: int  # 0 for the first run, n for the n-th retry
+    worker: str
+
+
+# Does the work for one event; returns a reference to its result (or None).
+Handler = Callable[[Envelope[Any], TaskContext], Awaitable[str | None]]
+
+
+@dataclass(frozen=True, slots=True)
+class TaskType:
+    """A kind of background work and the rules it runs under."""
+
+    name: str
+    handler: Handler
+    # Attempts in all (1 = no retry); after the last, the event is dead-lettered.
+    max_attempts: int = 4
+    # Wait before attempt 1, 2, ... (the last value repeats), ±20 % jitter,
+    # served by the retry tier with the longest delay not above it.
+    retry_delays_s: tuple[float, ...] = (1.0, 10.0, 60.0)
+    timeout_s: float = 30.0
+
+    def __post_init__(self) -> None:
+        if self.max_attempts < 1 or self.timeout_s <= 0 or not self.retry_delays_s:
+            raise ValueError(f"task type {self.name!r}: attempts, timeout and delays must be positive")
+
+    def retry_delay_s(self, attempt: int) -> float:
+        """Nominal wait before ``attempt`` (1 = the first retry)."""
+        return self.retry_delays_s[min(attempt, len(self.retry_delays_s)) - 1]

@@ -1,0 +1,64 @@
+"""A worker app with task types that misbehave on request, for the runtime's tests.
+
+Run as ``faust -A tests.streams.runtime_app worker``; ``FEYNMAN_TEST_TASKS``
+names the task types that ``chat.turn`` events trigger. A handler reads what
+to do from the turn's text: ``fail:N`` fails the first N attempts,
+``sleep:S`` sleeps S seconds.
+Handlers log what they did to ``<data dir>/effects.log`` so a test can see
+every execution, including ones a crash cut short.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+from typing import Any
+
+from feynman.settings import get_settings
+from schemas.envelope import Envelope
+from streams.app import create_app
+from streams.tasks import TaskContext, TaskType
+
+settings = get_settings()
+EFFECTS = settings.data_dir / "effects.log"
+
+
+def _param(envelope: Envelope[Any], name: str, default: float = 0.0) -> float:
+    found = re.search(rf"\b{name}:([0-9.]+)", envelope.data.user_input)
+    return float(found.group(1)) if found else default
+
+
+def _effect(*fields: object) -> None:
+    with EFFECTS.open("a") as log:
+        log.write(" ".join(str(f) for f in fields) + "\n")
+
+
+async def flaky(envelope: Envelope[Any], context: TaskContext) -> str:
+    _effect("run", context.task_id, context.attempt)
+    if context.attempt < _param(envelope, "fail"):
+        raise RuntimeError(f"flaky failure on attempt {context.attempt}")
+    return f"flaky/{context.task_id}"
+
+
+async def sleeper(envelope: Envelope[Any], context: TaskContext) -> str:
+    await asyncio.sleep(_param(envelope, "sleep"))
+    return "slept"
+
+
+async def recorder(envelope: Envelope[Any], context: TaskContext) -> str:
+    _effect("start", context.task_id, os.getpid())
+    await asyncio.sleep(0.02)
+    _effect("end", context.task_id, os.getpid())
+    return "recorded"
+
+
+TASK_TYPES = {
+    "flaky": TaskType("flaky", flaky, max_attempts=3, retry_delays_s=(0.3,), timeout_s=5),
+    "timeout": TaskType("timeout", sleeper, max_attempts=1, timeout_s=0.5),
+    "recorder": TaskType("recorder", recorder),
+}
+chosen = [name for name in os.environ.get("FEYNMAN_TEST_TASKS", "").split(",") if name]
+app = create_app(
+    settings, task_types=[TASK_TYPES[name] for name in chosen], routes={"chat.turn": tuple(chosen)}
+)

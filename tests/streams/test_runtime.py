@@ -1,0 +1,137 @@
+"""The task runtime against a real broker and real worker processes."""
+
+from __future__ import annotations
+
+import base64
+import time
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+from aiokafka import AIOKafkaProducer
+
+from feynman.settings import Settings
+from schemas import ChatTurn, decode, encode, new_envelope, task_id
+from schemas.topics import Topics
+from tests.support import read_topic, running_worker
+
+APP = "tests.streams.runtime_app"
+
+
+def workers_env(*tasks: str) -> dict[str, str]:
+    return {"FEYNMAN_TEST_TASKS": ",".join(tasks)}
+
+
+async def publish(settings: Settings, texts: list[tuple[str, str]]) -> list[tuple[Any, Any]]:
+    """Publish chat.turn events (session, text) in order; returns (envelope, metadata) pairs."""
+    producer = AIOKafkaProducer(
+        bootstrap_servers=settings.kafka_bootstrap, acks="all", enable_idempotence=True
+    )
+    await producer.start()
+    try:
+        out = []
+        topic = Topics.from_settings(settings).conversations.name
+        for session, text in texts:
+            envelope = new_envelope(ChatTurn(session_id=session, topic="t", user_input=text))
+            md = await producer.send_and_wait(topic, encode(envelope), key=session.encode())
+            out.append((envelope, md))
+        return out
+    finally:
+        await producer.stop()
+
+
+def record(settings: Settings, tid: str) -> dict[str, Any] | None:
+    r = httpx.get(f"{settings.worker_base_url}/tasks/{tid}/", timeout=5)
+    return r.json() if r.status_code == 200 else None
+
+
+def wait_until(predicate: Callable[[], Any], timeout: float, what: str) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError(f"not within {timeout}s: {what}")
+
+
+def terminal(settings: Settings, tids: list[str]) -> dict[str, dict[str, Any]] | None:
+    records = {tid: record(settings, tid) for tid in tids}
+    done = {"completed", "dead", "invalid", "skipped"}
+    if all(r is not None and r["status"] in done for r in records.values()):
+        return records  # type: ignore[return-value]
+    return None
+
+
+def effects(settings: Settings) -> list[list[str]]:
+    path = settings.data_dir / "effects.log"
+    return [line.split() for line in path.read_text().splitlines()] if path.exists() else []
+
+
+async def test_a_failing_task_is_retried_without_blocking_and_then_completes(settings: Settings) -> None:
+    with running_worker(settings, app=APP, env=workers_env("flaky")):
+        [(envelope, _)] = await publish(settings, [("s1", "fail:2")])
+        tid = task_id("flaky", envelope.id)
+        records = wait_until(lambda: terminal(settings, [tid]), 30, "the flaky task ends")
+    assert records[tid]["status"] == "completed"
+    assert records[tid]["retry_count"] == 2
+    assert [e[2] for e in effects(settings) if e[1] == tid] == ["0", "1", "2"]
+    retries = await read_topic(
+        settings.kafka_bootstrap, Topics.from_settings(settings).retry_tiers[0].name, count=2
+    )
+    assert [decode(r.value).data.attempt for r in retries] == [1, 2]
+    assert all(r.key == b"s1" for r in retries)
+
+
+async def test_a_task_failing_every_attempt_is_dead_lettered_with_every_field(settings: Settings) -> None:
+    with running_worker(settings, app=APP, env=workers_env("flaky")):
+        [(envelope, md)] = await publish(settings, [("s-dead", "fail:9")])
+        tid = task_id("flaky", envelope.id)
+        records = wait_until(lambda: terminal(settings, [tid]), 30, "the flaky task ends")
+    assert records[tid]["status"] == "dead"
+    assert records[tid]["retry_count"] == 2
+    assert "flaky failure on attempt 2" in records[tid]["error"]
+    [letter_record] = await read_topic(
+        settings.kafka_bootstrap, Topics.from_settings(settings).dead_letter.name, count=1
+    )
+    letter = decode(letter_record.value).data
+    assert letter_record.key == b"s-dead"
+    assert letter.reason == "max_attempts"
+    assert letter.error == "RuntimeError('flaky failure on attempt 2')"
+    assert "Traceback" in letter.traceback and "in flaky" in letter.traceback
+    assert letter.attempts == 3
+    assert (letter.origin_topic, letter.origin_partition, letter.origin_offset) == (
+        md.topic,
+        md.partition,
+        md.offset,
+    )
+    assert base64.b64decode(letter.original_b64) == encode(envelope)
+    assert letter.original_key == "s-dead"
+    assert (letter.event_id, letter.event_type) == (envelope.id, "chat.turn")
+    assert (letter.task_type, letter.task_id) == ("flaky", tid)
+
+
+async def test_a_task_over_its_timeout_is_dead_lettered_as_a_timeout(settings: Settings) -> None:
+    with running_worker(settings, app=APP, env=workers_env("timeout")):
+        [(envelope, _)] = await publish(settings, [("s-t", "sleep:5")])
+        tid = task_id("timeout", envelope.id)
+        records = wait_until(lambda: terminal(settings, [tid]), 30, "the task times out")
+    assert records[tid]["status"] == "dead"
+    assert records[tid]["error"] == "timed out after 0.5 s"
+    [letter] = await read_topic(
+        settings.kafka_bootstrap, Topics.from_settings(settings).dead_letter.name, count=1
+    )
+    assert decode(letter.value).data.reason == "timeout"
+
+
+async def test_task_statuses_and_tables_survive_a_worker_restart(settings: Settings) -> None:
+    # Faust restores a table through its changelog topic's serializers; rows written
+    # with other ones (JSON keys) would come back under keys no lookup finds.
+    [(envelope, _)] = await publish(settings, [("s-restart", "fail:0")])
+    tid = task_id("flaky", envelope.id)
+    with running_worker(settings, app=APP, env=workers_env("flaky")):
+        wait_until(lambda: terminal(settings, [tid]), 30, "the task completes")
+    with running_worker(settings, app=APP, env=workers_env("flaky")):
+        restored = record(settings, tid)
+    assert restored is not None and restored["status"] == "completed"
+    assert [e for e in effects(settings) if e[1] == tid] == [["run", tid, "0"]]
