@@ -21,20 +21,9 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from compose.local_broker import LocalBroker, broker_answers
 from feynman.errors import BrokerError
 from feynman.settings import Settings
+from tests.support import free_ports
 
 CACHE = Settings().cache_dir
-
-
-def free_ports(count: int) -> list[int]:
-    """Ports nobody listens on, held open together so they are distinct."""
-    socks = [socket.socket() for _ in range(count)]
-    try:
-        for sock in socks:
-            sock.bind(("127.0.0.1", 0))
-        return [sock.getsockname()[1] for sock in socks]
-    finally:
-        for sock in socks:
-            sock.close()
 
 
 def make_broker(data_dir: Path, cache_dir: Path = CACHE, version: str = "4.1.1") -> LocalBroker:

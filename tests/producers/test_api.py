@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
+from compose.local_broker import LocalBroker
 from feynman.errors import ConfigError
 from feynman.settings import Settings
+from feynman.topic_admin import ensure_topics
 from producers.app import create_app
+from schemas.topics import Topics
 from tests.support import api_client, free_ports
 
 TURN = {"type": "chat.turn", "v": 1, "data": {"session_id": "s1", "topic": "t", "user_input": "hi"}}
@@ -95,3 +100,34 @@ async def test_the_openapi_document_describes_the_routes_with_examples(settings:
     assert "503" in doc["paths"]["/events"]["post"]["responses"]
     assert doc["components"]["schemas"]["EventIn"]["examples"]
     assert doc["components"]["schemas"]["TaskRecord"]["examples"]
+
+
+async def test_when_the_broker_stops_chat_is_a_503_and_it_recovers_when_the_broker_is_back(
+    settings_factory: Callable[..., Settings], tmp_path: Path
+) -> None:
+    """A broker of its own, stopped and restarted inside the test."""
+    port, controller_port = free_ports(2)
+    broker = LocalBroker(port, controller_port, tmp_path / "own-kafka", Settings().cache_dir)
+    broker.start(timeout=120)
+    try:
+        s = settings_factory(kafka_bootstrap=broker.bootstrap)
+        await ensure_topics(s.bootstrap_servers, Topics.from_settings(s).all())
+        body = {"topic": "t", "session_id": "s-down", "user_input": "because the broker"}
+        async with api_client(s) as api:
+            before = await api.post("/chat", json=body)
+            broker.stop()
+            during = await api.post("/chat", json=body)
+            broker.start(timeout=120)
+            after = None
+            for _ in range(30):  # the producer reconnects on its own
+                after = await api.post("/chat", json=body)
+                if after.status_code == 200:
+                    break
+                await asyncio.sleep(1)
+    finally:
+        broker.stop()
+    assert before.status_code == 200
+    assert during.status_code == 503, during.text
+    assert during.headers["Retry-After"].isdigit()
+    assert during.json()["reason"] == "kafka_unavailable"
+    assert after is not None and after.status_code == 200, after.text if after else None
