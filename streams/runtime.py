@@ -40,7 +40,7 @@ from feynman.settings import Settings
 from schemas.envelope import Envelope, decode, encode, new_envelope, ordering_key
 from schemas.events import DeadLetter, TaskRetry, TaskStatusChanged
 from schemas.tasks import INTAKE_TASK, TASK_ROUTES, TaskStatus, task_id
-from schemas.topics import RETRY_TIERS, Topics, TopicSpec
+from schemas.topics import Topics, TopicSpec
 from streams.tasks import TaskContext, TaskType
 
 log = logging.getLogger(__name__)
@@ -422,4 +422,4 @@ class Runtime:
         await fut
 
 
-__all__ = ["RETRY_TIERS", "Origin", "Runtime", "check_key"]
+__all__ = ["Origin", "Runtime", "StrKeyTable", "check_key"]
