@@ -14,6 +14,7 @@ import logging
 from datetime import UTC, datetime
 from typing import Any
 
+from producers.metrics import ApiMetrics
 from producers.models import EventAccepted
 from producers.publisher import Publisher
 from producers.status_client import AcceptedTasks
@@ -25,41 +26,42 @@ log = logging.getLogger(__name__)
 
 
 async def publish_with_tasks(
-    publisher: Publisher, envelope: Envelope[Any], accepted: AcceptedTasks | None = None
+    publisher: Publisher,
+    envelope: Envelope[Any],
+    accepted: AcceptedTasks | None = None,
+    metrics: ApiMetrics | None = None,
 ) -> EventAccepted:
-    session_id = getattr(envelope.data, "session_id", None)
     now = datetime.now(UTC)
-    statuses = []
-    ids = []
-    for task_type in tasks_for(envelope.type):
-        tid = task_id(task_type, envelope.id)
-        ids.append(tid)
-        statuses.append(
-            new_envelope(
-                TaskStatusChanged(
-                    task_id=tid,
-                    task_type=task_type,
-                    status=TaskStatus.QUEUED,
-                    at=now,
-                    event_id=envelope.id,
-                    event_type=envelope.type,
-                    session_id=session_id,
-                    worker=None,
-                ),
-                source="api",
-            )
+    queued = [
+        TaskStatusChanged(
+            task_id=task_id(task_type, envelope.id),
+            task_type=task_type,
+            status=TaskStatus.QUEUED,
+            at=now,
+            event_id=envelope.id,
+            event_type=envelope.type,
+            session_id=getattr(envelope.data, "session_id", None),
         )
-    sent, queued = await asyncio.gather(
-        publisher.publish(envelope), publisher.publish_all(statuses), return_exceptions=True
+        for task_type in tasks_for(envelope.type)
+    ]
+    sent, statuses = await asyncio.gather(
+        publisher.publish(envelope),
+        publisher.publish_all(new_envelope(change, source="api") for change in queued),
+        return_exceptions=True,
     )
     if isinstance(sent, BaseException):
         raise sent
-    if isinstance(queued, BaseException):
-        log.warning("queued status of event %s not recorded: %s", envelope.id, queued)
+    if isinstance(statuses, BaseException):
+        log.warning("queued status of event %s not recorded: %s", envelope.id, statuses)
     if accepted is not None:
-        for task_type, tid in zip(tasks_for(envelope.type), ids, strict=True):
-            accepted.add(tid, task_type, envelope.id, envelope.type, session_id)
-    where = sent
+        for change in queued:
+            accepted.add(change)
+    if metrics is not None:
+        metrics.published.labels(envelope.type).inc()
     return EventAccepted(
-        event_id=envelope.id, topic=where.topic, partition=where.partition, offset=where.offset, task_ids=ids
+        event_id=envelope.id,
+        topic=sent.topic,
+        partition=sent.partition,
+        offset=sent.offset,
+        task_ids=[change.task_id for change in queued],
     )

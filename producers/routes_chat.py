@@ -60,9 +60,11 @@ async def chat(
             language=asked.language,
         )
         accepted = await publish_with_tasks(
-            state.publisher, new_envelope(turn, event_id=event_id, source="api"), state.accepted
+            state.publisher,
+            new_envelope(turn, event_id=event_id, source="api"),
+            state.accepted,
+            state.metrics,
         )
-        state.metrics.published.labels("chat.turn").inc()
         state.metrics.questions.labels(asked.source).inc()
         kept = remember(memory, body.user_input, asked.questions, keep_turns=state.settings.memory_turns)
         return ChatResponse(
@@ -99,9 +101,11 @@ async def memorize(
             user_id=body.user_id,
         )
         accepted = await publish_with_tasks(
-            state.publisher, new_envelope(requested, event_id=event_id, source="api"), state.accepted
+            state.publisher,
+            new_envelope(requested, event_id=event_id, source="api"),
+            state.accepted,
+            state.metrics,
         )
-        state.metrics.published.labels("memory.requested").inc()
         return MemorizeAccepted(
             message="memory consolidation queued",
             task_id=accepted.task_ids[0],

@@ -38,8 +38,7 @@ async def publish_event(
         raw.setdefault("id", event_id)
         raw.setdefault("ts", rfc3339(datetime.now(UTC)))
         envelope = decode_obj(raw)
-        accepted = await publish_with_tasks(state.publisher, envelope, state.accepted)
-        state.metrics.published.labels(envelope.type).inc()
+        accepted = await publish_with_tasks(state.publisher, envelope, state.accepted, state.metrics)
         return accepted
 
     return await idempotent(request, "/events", idempotency_key, handle)

@@ -9,14 +9,14 @@ before any worker has folded its first status event.
 from __future__ import annotations
 
 from collections import OrderedDict
-from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
 import httpx
 
 from feynman.errors import FeynmanError
-from schemas.envelope import rfc3339
+from schemas.events import TaskStatusChanged
+from schemas.status import fold
 
 
 class StatusUnavailableError(FeynmanError):
@@ -30,23 +30,10 @@ class AcceptedTasks:
         self._capacity = capacity
         self._records: OrderedDict[str, dict[str, Any]] = OrderedDict()
 
-    def add(
-        self, task_id: str, task_type: str, event_id: str, event_type: str, session_id: str | None
-    ) -> None:
-        now = rfc3339(datetime.now(UTC))
-        self._records[task_id] = {
-            "task_id": task_id,
-            "name": task_type,
-            "status": "queued",
-            "created_at": now,
-            "started_at": None,
-            "completed_at": None,
-            "retry_count": 0,
-            "error": None,
-            "event_id": event_id,
-            "event_type": event_type,
-            "session_id": session_id,
-        }
+    def add(self, queued: TaskStatusChanged) -> None:
+        """Remember a task whose queued status Kafka acknowledged, as the status fold records it."""
+        task_id = queued.task_id
+        self._records[task_id] = fold(None, queued) or {}
         self._records.move_to_end(task_id)
         while len(self._records) > self._capacity:
             self._records.popitem(last=False)

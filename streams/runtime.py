@@ -186,15 +186,7 @@ class Runtime:
         try:
             envelope = self.validate(event, source)
         except DecodeError as exc:
-            msg = event.message
-            poison_id = task_id(INTAKE_TASK, f"{msg.topic}/{msg.partition}/{msg.offset}")
-            await self.dead_letter(
-                Origin.of(event),
-                reason=exc.reason,
-                error=exc.message,
-                task_type=INTAKE_TASK,
-                task_id=poison_id,
-            )
+            poison_id = await self.poison(event, exc.reason, exc.message)
             await self.status(poison_id, INTAKE_TASK, None, TaskStatus.INVALID, error=exc.message, wait=True)
             return
         names = self.routes.get(envelope.type, ())
@@ -239,12 +231,8 @@ class Runtime:
             raw = base64.b64decode(retry.original_b64)
             envelope = decode(raw)
         except (DecodeError, ValueError) as exc:
-            msg = event.message
-            poison_id = task_id(INTAKE_TASK, f"{msg.topic}/{msg.partition}/{msg.offset}")
             reason = exc.reason if isinstance(exc, DecodeError) else "bad_retry_record"
-            await self.dead_letter(
-                Origin.of(event), reason=reason, error=str(exc), task_type=INTAKE_TASK, task_id=poison_id
-            )
+            await self.poison(event, reason, str(exc))
             return
         task_type = self.task_types.get(retry.task_type)
         origin = Origin(
@@ -387,6 +375,15 @@ class Runtime:
         fut = await self.topic(self.topics.task_status).send(key=tid, value=value)
         if wait:
             await fut
+
+    async def poison(self, event: EventT[Any], reason: str, error: str) -> str:
+        """Dead-letter a record that cannot be read; returns its (position-derived) task id."""
+        msg = event.message
+        poison_id = task_id(INTAKE_TASK, f"{msg.topic}/{msg.partition}/{msg.offset}")
+        await self.dead_letter(
+            Origin.of(event), reason=reason, error=error, task_type=INTAKE_TASK, task_id=poison_id
+        )
+        return poison_id
 
     async def dead_letter(
         self,

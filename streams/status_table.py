@@ -17,8 +17,7 @@ from feynman.errors import DecodeError
 from schemas.envelope import decode
 from schemas.events import TaskStatusChanged
 from schemas.status import fold
-from schemas.tasks import INTAKE_TASK, task_id
-from streams.runtime import Origin, Runtime
+from streams.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
@@ -41,14 +40,7 @@ def install(rt: Runtime) -> faust.Table:
                 if not isinstance(envelope.data, TaskStatusChanged):
                     raise DecodeError("wrong_topic", f"{envelope.type} events do not belong on {source.name}")
             except DecodeError as exc:
-                msg = event.message
-                await rt.dead_letter(
-                    Origin.of(event),
-                    reason=exc.reason,
-                    error=exc.message,
-                    task_type=INTAKE_TASK,
-                    task_id=task_id(INTAKE_TASK, f"{msg.topic}/{msg.partition}/{msg.offset}"),
-                )
+                await rt.poison(event, exc.reason, exc.message)
                 continue
             change = envelope.data
             new = fold(table.get(change.task_id), change)
