@@ -68,6 +68,9 @@ class Settings(BaseSettings):
     # Seconds a partition may have lag with no commit progress before GET /health/ reports "stalled".
     worker_stall_after_s: float = Field(120.0, gt=0)
     status_retention_s: int = Field(7 * 24 * 3600, ge=60)
+    # Events read ahead and in flight per input topic on one worker (the replay
+    # lane gets a quarter); bounds memory while slow task types catch up.
+    worker_max_pending: int = Field(1000, ge=1, le=100_000)
 
     @property
     def production(self) -> bool:

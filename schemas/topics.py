@@ -49,7 +49,9 @@ class Topics:
     transcripts_changelog: TopicSpec
     session_tasks_changelog: TopicSpec
     completed_tasks_changelog: TopicSpec
+    result_cache_changelog: TopicSpec
     dead_letter: TopicSpec
+    replay: TopicSpec
     retry_tiers: tuple[TopicSpec, ...]
 
     @classmethod
@@ -119,6 +121,25 @@ class Topics:
                 None,
                 "Changelog of the completed_tasks table (compacted): task ids already done.",
             ),
+            # Written while processing conversations, read by every worker (a global table).
+            result_cache_changelog=TopicSpec(
+                f"{p}.result-cache-table-changelog",
+                n,
+                rf,
+                "compact",
+                None,
+                "Changelog of the result_cache table (compacted): result per task type and input hash.",
+            ),
+            replay=TopicSpec(
+                f"{p}.replay",
+                n,
+                rf,
+                "delete",
+                7 * DAY_MS,
+                "The low-priority lane: replayed or backfilled events of any type, keyed like the "
+                "originals. Workers serve it only with what live traffic leaves free.",
+                {"max.message.bytes": str(2 * 1024 * 1024)},
+            ),
             dead_letter=TopicSpec(
                 f"{p}.dead-letter",
                 n,
@@ -151,7 +172,9 @@ class Topics:
             self.transcripts_changelog,
             self.session_tasks_changelog,
             self.completed_tasks_changelog,
+            self.result_cache_changelog,
             self.dead_letter,
+            self.replay,
             *self.retry_tiers,
         ]
 

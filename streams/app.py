@@ -14,6 +14,7 @@ from feynman.settings import Settings, get_settings
 from schemas.tasks import TASK_ROUTES
 from schemas.topics import Topics
 from streams import health, session_tasks, status_table, transcripts
+from streams.consumer import PipelineApp
 from streams.runtime import Runtime
 from streams.tasks import TaskType
 
@@ -28,7 +29,7 @@ def create_app(
     topics = Topics.from_settings(settings)
     # Faust creates only the last level of its datadir.
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    app = faust.App(
+    app = PipelineApp(
         settings.app_id,
         broker=[f"kafka://{server}" for server in settings.bootstrap_servers],
         store=settings.store,

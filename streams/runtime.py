@@ -22,12 +22,15 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import logging
 import os
 import random
 import socket
+import time
 import traceback
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections import Counter, defaultdict, deque
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
@@ -41,6 +44,8 @@ from schemas.envelope import Envelope, decode, encode, new_envelope, ordering_ke
 from schemas.events import DeadLetter, TaskRetry, TaskStatusChanged
 from schemas.tasks import INTAKE_TASK, TASK_ROUTES, TaskStatus, task_id
 from schemas.topics import Topics, TopicSpec
+from streams.consumer import PipelineApp, SafeConsumer
+from streams.inflight import Admission, KeyOrder, OffsetGate, PriorityLimiter
 from streams.tasks import TaskContext, TaskType
 
 log = logging.getLogger(__name__)
@@ -62,6 +67,10 @@ class StrKeyTable(faust.Table):
         return "raw" if typ is str else super()._serializer_from_type(typ)
 
 
+class StrKeyGlobalTable(StrKeyTable, faust.GlobalTable):
+    """A :class:`StrKeyTable` every worker holds in full (all partitions)."""
+
+
 @dataclass(frozen=True, slots=True)
 class Origin:
     """Where a record first entered the pipeline, kept through every retry."""
@@ -78,6 +87,19 @@ class Origin:
         key = msg.key.decode("utf-8", "replace") if isinstance(msg.key, bytes) else msg.key
         raw = msg.value if isinstance(msg.value, bytes) else bytes(event.value)
         return cls(msg.topic, msg.partition, msg.offset, key, raw)
+
+
+async def _wait(task: asyncio.Task[None]) -> None:
+    await asyncio.wait([task])
+
+
+@dataclass
+class _Runner:
+    """One task type on this worker: its in-flight limit and its per-key order."""
+
+    task_type: TaskType
+    limiter: PriorityLimiter
+    order: KeyOrder
 
 
 def check_key(key: str | None, envelope: Envelope[Any]) -> None:
@@ -105,8 +127,20 @@ class Runtime:
     # Called with each valid input event and its (task type, task id) pairs,
     # e.g. to index a session's tasks.
     on_accept: list[AcceptHook] = field(default_factory=list)
+    # Outcomes per (what, task type) and handler durations, for the metrics.
+    counters: Counter[tuple[str, str]] = field(default_factory=Counter)
+    durations: dict[str, deque[float]] = field(
+        default_factory=lambda: defaultdict(lambda: deque(maxlen=4096))
+    )
     _faust_topics: dict[str, TopicT] = field(default_factory=dict)
     _done: faust.Table | None = None
+    _cache: faust.Table | None = None
+    _runners: dict[str, _Runner] = field(default_factory=dict)
+    _gates: dict[Any, OffsetGate] = field(default_factory=dict)
+    # Tasks not yet holding a slot (cancelled on rebalance) and event coroutines.
+    _queued: set[asyncio.Task[None]] = field(default_factory=set)
+    _event_tasks: set[asyncio.Task[None]] = field(default_factory=set)
+    _rebalanced: asyncio.Event = field(default_factory=asyncio.Event)
 
     # --- declarations -------------------------------------------------------
 
@@ -130,7 +164,9 @@ class Runtime:
             )
         return self._faust_topics[spec.name]
 
-    def table(self, name: str, changelog: TopicSpec, *, help: str) -> faust.Table:
+    def table(
+        self, name: str, changelog: TopicSpec, *, help: str, table_class: type[faust.Table] = StrKeyTable
+    ) -> faust.Table:
         """A changelog-backed table whose changelog is the declared topic."""
         changelog_topic = self.app.topic(
             changelog.name,
@@ -143,7 +179,7 @@ class Runtime:
             compacting=True,
             config=changelog.config(),
         )
-        table = StrKeyTable(
+        table = table_class(
             self.app,
             name=name,
             default=None,
@@ -162,67 +198,250 @@ class Runtime:
     # --- agents ---------------------------------------------------------------
 
     def install(self) -> None:
-        """The conversations agent and one agent per retry tier."""
+        """One agent per input topic and lane, and one per retry tier."""
         self._done = self.table(
             "completed_tasks",
             self.topics.completed_tasks_changelog,
             help="Task ids that completed, so a redelivered event is skipped, not rerun.",
         )
-        source = self.topics.conversations
-
-        @self.app.agent(self.topic(source), name="conversations")
-        async def conversations(stream: faust.StreamT[bytes]) -> None:
-            # One event at a time, in partition order: Faust acks an event when
-            # the loop asks for the next one, so its tasks' outcomes are durable
-            # before its offset can be committed.
-            async for event in stream.events():
-                await self._process(event, source)
-
+        self._cache = self.table(
+            "result_cache",
+            self.topics.result_cache_changelog,
+            help="Results by task type and input hash, shared by every worker.",
+            table_class=StrKeyGlobalTable,
+        )
+        for name, task_type in self.task_types.items():
+            self._runners[name] = _Runner(
+                task_type, PriorityLimiter(task_type.concurrency, task_type.replay_slots), KeyOrder()
+            )
+        if isinstance(self.app, PipelineApp):
+            self.app.rebalance_listeners.append(self._abandon)
+        sources = {
+            self.topics.for_event_type(event_type).name: self.topics.for_event_type(event_type)
+            for event_type in self.routes
+        }
+        live_window = self.settings.worker_max_pending
+        for spec in sources.values():
+            self._install_source(spec, name=spec.name.rsplit(".", 1)[-1], high=True, window=live_window)
+        self._install_source(self.topics.replay, name="replay", high=False, window=max(1, live_window // 4))
         for spec in self.topics.retry_tiers:
-            self._install_retry_agent(spec)
+            self._install_retry_agent(spec, window=live_window)
 
-    async def _process(self, event: EventT[Any], source: TopicSpec) -> None:
+    def _gate(self, spec: TopicSpec) -> TopicT:
+        """The topic of an agent iterating :meth:`_admitted`: only its acks count."""
+        if isinstance(self.app, PipelineApp):
+            self.app.gated_topics.add(spec.name)
+        return self.topic(spec)
+
+    def _install_source(self, spec: TopicSpec, *, name: str, high: bool, window: int) -> None:
+        @self.app.agent(self._gate(spec), name=name)
+        async def source(stream: faust.StreamT[bytes]) -> None:
+            async for event, done in self._admitted(stream, window):
+                self._spawn(self._event(event, spec, high=high), done)
+
+    async def _admitted(
+        self, stream: faust.StreamT[bytes], window: int
+    ) -> AsyncIterator[tuple[EventT[Any], Callable[[], None]]]:
+        """The stream's events to process, each with the callback that acks it in turn.
+
+        Up to ``window`` events are in flight; each is acked once it and every
+        earlier event of its partition finished, so a commit never passes work
+        still running, and a record the consumer skipped is read again.
+        """
+        pending = asyncio.Semaphore(window)
+        async for event in stream.noack().events():
+            tp = event.message.tp
+            gate = self._gates.get(tp)
+            if gate is None:
+                gate = self._gates[tp] = OffsetGate(ack=self._ack, next_offset=self._first_offset(tp))
+            verdict = gate.admit(event.message.offset)
+            if verdict is Admission.REWIND:
+                await self._rewind(tp, gate)
+            if verdict is not Admission.PROCESS:
+                event = None  # type: ignore[assignment]  # unacked and unreferenced: read again
+                continue
+            slot = gate.track(event.message.offset, event)
+            await pending.acquire()
+            if self._gates.get(tp) is not gate:
+                pending.release()  # a rebalance began while it waited: the next owner reads it
+                event = None  # type: ignore[assignment]
+                continue
+
+            def done(gate: OffsetGate = gate, slot: Any = slot) -> None:
+                pending.release()
+                gate.finish(slot)
+
+            yield event, done
+
+    def _spawn(self, work: Coroutine[Any, Any, None], done: Callable[[], None]) -> None:
+        task = asyncio.ensure_future(work)
+        self._event_tasks.add(task)
+
+        def finished(task: asyncio.Task[None]) -> None:
+            self._event_tasks.discard(task)
+            if not task.cancelled() and task.exception() is not None:
+                # Every path above catches its errors; reaching this is a bug,
+                # and the event stays unacked (read again) rather than dropped.
+                log.error("event processing failed", exc_info=task.exception())
+                return
+            done()
+
+        task.add_done_callback(finished)
+
+    def _ack(self, event: EventT[Any]) -> None:
+        consumer = self.app.consumer
+        if isinstance(consumer, SafeConsumer):
+            consumer.ack_processed(event.message)
+        else:
+            event.ack()
+
+    def _first_offset(self, tp: Any) -> int | None:
+        consumer = self.app.consumer
+        return consumer.committed_offset(tp) if isinstance(consumer, SafeConsumer) else None
+
+    async def _rewind(self, tp: Any, gate: OffsetGate) -> None:
+        """Read again from the first record skipped, or past it if the broker deleted it."""
+        missing = gate.rewound_to
+        consumer = self.app.consumer
+        if missing is None or not isinstance(consumer, SafeConsumer):
+            return
+        start = (await consumer.earliest_offsets(tp)).get(tp, 0)
+        if start > missing:
+            log.error("%s: offsets %d..%d were deleted before being processed", tp, missing, start - 1)
+            await consumer.accept_gap(tp, missing, start)
+            gate.skip_to(start)
+            gate.rewound_to = missing = start
+        log.warning("%s: records from %d were skipped by the consumer; reading them again", tp, missing)
+        consumer.rewind(tp, missing)
+
+    def _abandon(self) -> None:
+        """A rebalance began: let go of every event not yet running, unacked.
+
+        Faust waits for the events it handed out to be acked before it gives
+        partitions up; tasks still queued behind a key or an in-flight limit
+        are cancelled instead, so they are read again by the next owner rather
+        than holding the rebalance up. Running tasks finish, but ack nothing.
+        """
+        for gate in self._gates.values():
+            gate.abandon()
+        self._gates.clear()
+        if isinstance(self.app.consumer, SafeConsumer):
+            self.app.consumer.forget_rewinds()
+        for task in list(self._queued):
+            task.cancel()
+        self._rebalanced.set()
+        self._rebalanced = asyncio.Event()
+
+    async def _event(self, event: EventT[Any], source: TopicSpec, *, high: bool) -> None:
         """Dead-letter a poison record, or run every task the event triggers."""
         try:
             envelope = self.validate(event, source)
         except DecodeError as exc:
-            poison_id = await self.poison(event, exc.reason, exc.message)
-            await self.status(poison_id, INTAKE_TASK, None, TaskStatus.INVALID, error=exc.message, wait=True)
+            await self.reject(event, exc)
             return
         names = self.routes.get(envelope.type, ())
-        for hook in self.on_accept:
-            await hook(envelope, [(t, task_id(t, envelope.id)) for t in names])
         origin = Origin.of(event)
-        for name in names:
-            task_type = self.task_types.get(name)
-            if task_type is None:
-                # A routed task type this worker does not run is a deployment bug:
-                # keep the event (dead letter) rather than pretend it was handled.
-                error = f"no handler for task type {name!r} on this worker"
-                tid = task_id(name, envelope.id)
-                await self.dead_letter(
-                    origin, reason="no_handler", error=error, task_type=name, task_id=tid, envelope=envelope
-                )
-                await self.status(tid, name, envelope, TaskStatus.DEAD, error=error, wait=True)
-                continue
-            await self.execute(task_type, envelope, attempt=0, origin=origin)
+        units = [
+            self._unit(name, envelope, origin, attempt=0, high=high) for name in self._by_priority(names)
+        ]
+        for hook in self.on_accept:
+            try:
+                await hook(envelope, [(t, task_id(t, envelope.id)) for t in names])
+            except Exception:
+                log.exception("on_accept hook %r failed for %s", hook, envelope.id)
+        if units:
+            await asyncio.wait(units)
+
+    def _by_priority(self, names: Sequence[str]) -> list[str]:
+        def rank(name: str) -> int:
+            runner = self._runners.get(name)
+            return runner.task_type.priority if runner else 0
+
+        return sorted(names, key=rank)
+
+    def _unit(
+        self, name: str, envelope: Envelope[Any], origin: Origin, *, attempt: int, high: bool
+    ) -> asyncio.Task[None]:
+        """Start one task of the event now, in arrival order, so per-key order holds."""
+        runner = self._runners.get(name)
+        if runner is None:
+            return asyncio.ensure_future(self._no_handler(name, envelope, origin))
+        key = origin.key or envelope.id
+        previous, mine = runner.order.enter(key) if runner.task_type.ordered else (None, None)
+        task = asyncio.ensure_future(self._run_unit(runner, envelope, origin, attempt, high, previous))
+        self._queued.add(task)
+
+        def finished(_: asyncio.Task[None]) -> None:
+            self._queued.discard(task)
+            if mine is not None:
+                runner.order.leave(key, mine)
+
+        task.add_done_callback(finished)
+        return task
+
+    async def _run_unit(
+        self,
+        runner: _Runner,
+        envelope: Envelope[Any],
+        origin: Origin,
+        attempt: int,
+        high: bool,
+        previous: asyncio.Future[None] | None,
+    ) -> None:
+        if previous is not None:
+            await asyncio.shield(previous)
+        await runner.limiter.acquire(high=high)
+        task = asyncio.current_task()
+        self._queued.discard(task)  # type: ignore[arg-type]
+        try:
+            await self.execute(runner.task_type, envelope, attempt=attempt, origin=origin)
+        finally:
+            runner.limiter.release(high=high)
+
+    async def _no_handler(self, name: str, envelope: Envelope[Any], origin: Origin) -> None:
+        # A routed task type this worker does not run is a deployment bug:
+        # keep the event (dead letter) rather than pretend it was handled.
+        error = f"no handler for task type {name!r} on this worker"
+        tid = task_id(name, envelope.id)
+        await self.dead_letter(
+            origin, reason="no_handler", error=error, task_type=name, task_id=tid, envelope=envelope
+        )
+        await self.status(tid, name, envelope, TaskStatus.DEAD, error=error, wait=True)
+
+    async def reject(self, event: EventT[Any], exc: DecodeError) -> None:
+        """Dead-letter a poison record and mark its intake task invalid."""
+        poison_id = await self.poison(event, exc.reason, exc.message)
+        await self.status(poison_id, INTAKE_TASK, None, TaskStatus.INVALID, error=exc.message, wait=True)
 
     def validate(self, event: EventT[Any], source: TopicSpec) -> Envelope[Any]:
         envelope = decode(event.value)
-        if self.topics.for_event_type(envelope.type) is not source:
+        if source is not self.topics.replay and self.topics.for_event_type(envelope.type) is not source:
             raise DecodeError("wrong_topic", f"{envelope.type} events do not belong on {source.name}")
         check_key(Origin.of(event).key, envelope)
         return envelope
 
-    def _install_retry_agent(self, spec: TopicSpec) -> None:
-        @self.app.agent(self.topic(spec), name=f"retry-{spec.name.rsplit('-', 1)[-1]}")
+    def _install_retry_agent(self, spec: TopicSpec, *, window: int) -> None:
+        @self.app.agent(self._gate(spec), name=f"retry-{spec.name.rsplit('-', 1)[-1]}")
         async def retry_agent(stream: faust.StreamT[bytes]) -> None:
-            # One record at a time: every record in a tier waits about as long,
-            # so records behind the head are due no earlier than it (±jitter).
-            async for event in stream.events():
-                await self._retry(event, spec)
+            # Records are waited for one at a time: every record in a tier waits
+            # about as long, so records behind the head are due no earlier (±jitter).
+            async for event, done in self._admitted(stream, window):
+                try:
+                    retry, origin, envelope = self._retry_record(event, spec)
+                except DecodeError as exc:
+                    self._spawn(self.reject(event, exc), done)
+                    continue
+                rebalanced = self._rebalanced
+                wait = (retry.due_at - datetime.now(UTC)).total_seconds()
+                if wait > 0:
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(rebalanced.wait(), wait)
+                if rebalanced.is_set():
+                    continue  # given up with its partition: the next owner reads it again
+                unit = self._unit(retry.task_type, envelope, origin, attempt=retry.attempt, high=True)
+                self._spawn(_wait(unit), done)
 
-    async def _retry(self, event: EventT[Any], spec: TopicSpec) -> None:
+    def _retry_record(self, event: EventT[Any], spec: TopicSpec) -> tuple[TaskRetry, Origin, Envelope[Any]]:
         try:
             record = decode(event.value)
             if not isinstance(record.data, TaskRetry):
@@ -230,31 +449,12 @@ class Runtime:
             retry = record.data
             raw = base64.b64decode(retry.original_b64)
             envelope = decode(raw)
-        except (DecodeError, ValueError) as exc:
-            reason = exc.reason if isinstance(exc, DecodeError) else "bad_retry_record"
-            await self.poison(event, reason, str(exc))
-            return
-        task_type = self.task_types.get(retry.task_type)
+        except ValueError as exc:
+            raise DecodeError("bad_retry_record", str(exc)) from exc
         origin = Origin(
             retry.origin_topic, retry.origin_partition, retry.origin_offset, retry.original_key, raw
         )
-        if task_type is None:
-            error = f"no handler for task type {retry.task_type!r} on this worker"
-            tid = task_id(retry.task_type, envelope.id)
-            await self.dead_letter(
-                origin,
-                reason="no_handler",
-                error=error,
-                task_type=retry.task_type,
-                task_id=tid,
-                envelope=envelope,
-            )
-            await self.status(tid, retry.task_type, envelope, TaskStatus.DEAD, error=error, wait=True)
-            return
-        wait = (retry.due_at - datetime.now(UTC)).total_seconds()
-        if wait > 0:
-            await asyncio.sleep(wait)
-        await self.execute(task_type, envelope, attempt=retry.attempt, origin=origin)
+        return retry, origin, envelope
 
     # --- one task -------------------------------------------------------------
 
@@ -263,26 +463,41 @@ class Runtime:
     ) -> None:
         """Run one attempt and record its outcome; never raises."""
         tid = task_id(task_type.name, envelope.id)
-        assert self._done is not None
+        assert self._done is not None and self._cache is not None
         if self._done.get(tid) is not None:
             # A redelivery (crash, rebalance) of work already done.
             await self.status(tid, task_type.name, envelope, TaskStatus.SKIPPED, attempt=attempt, wait=True)
             return
         await self.status(tid, task_type.name, envelope, TaskStatus.RUNNING, attempt=attempt)
-        context = TaskContext(task_id=tid, task_type=task_type.name, attempt=attempt, worker=self.worker)
-        try:
-            async with asyncio.timeout(task_type.timeout_s):
-                result_ref = await task_type.handler(envelope, context)
-        except Exception as exc:  # noqa: BLE001 - every failure is retried or dead-lettered, never dropped
-            timed_out = isinstance(exc, TimeoutError)
-            error = f"timed out after {task_type.timeout_s:g} s" if timed_out else repr(exc)
-            await self._failed(task_type, envelope, attempt, origin, error, traceback.format_exc(), timed_out)
-            return
+        cache_key = self._cache_key(task_type, envelope)
+        cached = self._cache.get(cache_key) if cache_key else None
+        if cached is not None:
+            self.counters["cache_hits", task_type.name] += 1
+            result_ref = cached.get("result_ref")
+        else:
+            if cache_key:
+                self.counters["cache_misses", task_type.name] += 1
+            context = TaskContext(task_id=tid, task_type=task_type.name, attempt=attempt, worker=self.worker)
+            started = time.perf_counter()
+            try:
+                async with asyncio.timeout(task_type.timeout_s):
+                    result_ref = await task_type.handler(envelope, context)
+            except Exception as exc:  # noqa: BLE001 - every failure is retried or dead-lettered, never dropped
+                timed_out = isinstance(exc, TimeoutError)
+                error = f"timed out after {task_type.timeout_s:g} s" if timed_out else repr(exc)
+                await self._failed(
+                    task_type, envelope, attempt, origin, error, traceback.format_exc(), timed_out
+                )
+                return
+            self.durations[task_type.name].append(time.perf_counter() - started)
+            if cache_key:
+                self._cache[cache_key] = {"result_ref": result_ref, "task_id": tid}
         self._done[tid] = {"at": datetime.now(UTC).isoformat(), "result_ref": result_ref}
         # Table writes (the handler's and the marker above) leave through Faust's
         # producer buffer without an ack to wait on: flush so they are durable
         # before the status says completed, or a crash could rerun finished work.
         await self.app.producer.flush()
+        self.counters["completed", task_type.name] += 1
         await self.status(
             tid,
             task_type.name,
@@ -292,6 +507,13 @@ class Runtime:
             result_ref=result_ref,
             wait=True,
         )
+
+    @staticmethod
+    def _cache_key(task_type: TaskType, envelope: Envelope[Any]) -> str | None:
+        if task_type.cache_key is None:
+            return None
+        digest = task_type.cache_key(envelope)
+        return f"{task_type.name}/{digest}" if digest else None
 
     async def _failed(
         self,

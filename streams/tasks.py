@@ -9,9 +9,16 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from enum import IntEnum
 from typing import Any
 
 from schemas.envelope import Envelope
+
+
+class Priority(IntEnum):
+    HIGH = 0
+    MEDIUM = 1
+    LOW = 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,10 +47,30 @@ class TaskType:
     # served by the retry tier with the longest delay not above it.
     retry_delays_s: tuple[float, ...] = (1.0, 10.0, 60.0)
     timeout_s: float = 30.0
+    # Tasks of this type in flight at once on one worker (I/O-bound types want many).
+    concurrency: int = 1
+    # Run one key's (session's) tasks one after another, in partition order.
+    ordered: bool = True
+    # Of ``concurrency``, how many slots replayed events may hold, so a replay
+    # never leaves live events waiting for more than the rest.
+    replay_share: float = 0.25
+    # An event's tasks start in priority order (high first).
+    priority: Priority = Priority.MEDIUM
+    # A content hash of what the result depends on; tasks with equal keys reuse
+    # the first one's result (``None``: not cacheable).
+    cache_key: Callable[[Envelope[Any]], str | None] | None = None
 
     def __post_init__(self) -> None:
-        if self.max_attempts < 1 or self.timeout_s <= 0 or not self.retry_delays_s:
-            raise ValueError(f"task type {self.name!r}: attempts, timeout and delays must be positive")
+        if self.max_attempts < 1 or self.timeout_s <= 0 or not self.retry_delays_s or self.concurrency < 1:
+            raise ValueError(
+                f"task type {self.name!r}: attempts, timeout, delays and concurrency must be positive"
+            )
+        if not 0 < self.replay_share <= 1:
+            raise ValueError(f"task type {self.name!r}: replay_share must be in (0, 1]")
+
+    @property
+    def replay_slots(self) -> int:
+        return max(1, int(self.concurrency * self.replay_share))
 
     def retry_delay_s(self, attempt: int) -> float:
         """Nominal wait before ``attempt`` (1 = the first retry)."""

@@ -13,12 +13,13 @@ from __future__ import annotations
 import asyncio
 import os
 import re
+import time
 from typing import Any
 
 from feynman.settings import get_settings
 from schemas.envelope import Envelope
 from streams.app import create_app
-from streams.tasks import TaskContext, TaskType
+from streams.tasks import Priority, TaskContext, TaskType
 
 settings = get_settings()
 EFFECTS = settings.data_dir / "effects.log"
@@ -47,16 +48,27 @@ async def sleeper(envelope: Envelope[Any], context: TaskContext) -> str:
 
 
 async def recorder(envelope: Envelope[Any], context: TaskContext) -> str:
-    _effect("start", context.task_id, os.getpid())
-    await asyncio.sleep(0.02)
-    _effect("end", context.task_id, os.getpid())
+    session = envelope.data.session_id
+    seq = int(_param(envelope, "n", -1))
+    _effect("start", context.task_id, os.getpid(), session, seq, time.monotonic())
+    await asyncio.sleep(_param(envelope, "sleep", 0.02))
+    _effect("end", context.task_id, os.getpid(), session, seq, time.monotonic())
     return "recorded"
 
+
+async def fast(envelope: Envelope[Any], context: TaskContext) -> str:
+    _effect("fast", context.task_id, time.monotonic())
+    return "fast"
+
+
+CONCURRENCY = int(os.environ.get("FEYNMAN_TEST_CONCURRENCY", "8"))
 
 TASK_TYPES = {
     "flaky": TaskType("flaky", flaky, max_attempts=3, retry_delays_s=(0.3,), timeout_s=5),
     "timeout": TaskType("timeout", sleeper, max_attempts=1, timeout_s=0.5),
-    "recorder": TaskType("recorder", recorder),
+    "recorder": TaskType("recorder", recorder, concurrency=CONCURRENCY),
+    "slow": TaskType("slow", sleeper, concurrency=2, timeout_s=60),
+    "fast": TaskType("fast", fast, concurrency=4, priority=Priority.HIGH),
 }
 chosen = [name for name in os.environ.get("FEYNMAN_TEST_TASKS", "").split(",") if name]
 app = create_app(

@@ -1,0 +1,137 @@
+"""Faust's consumer, minus three ways it commits past events never processed.
+
+Read in faust-streaming 0.15 (``faust/transport/consumer.py``), each of these
+loses events that were accepted, most visibly after a worker crash:
+
+1. ``_new_offset`` only refuses to commit when the lowest acked offset is more
+   than one past the committed one (``min(acked) - committed > 1``), so with
+   offset N still in flight and N+1 acked it commits N+2, skipping N.
+2. ``_drain_messages`` treats any jump in delivered offsets as a gap left by
+   compaction or transaction markers and marks the gap *and the record being
+   delivered* as acked. The pipeline's topics are never compacted nor written
+   transactionally, so a jump here means records were skipped (see 3), and
+   acking them commits past unprocessed work.
+3. ``getmany`` drops records fetched for a partition that stopped being
+   active before they were handed out, while the fetch position has already
+   moved past them: nothing re-reads them until the next rebalance.
+
+4. The stream acks records it skips unprocessed (flow stopped during a
+   rebalance or recovery, or a stale generation), even when acks are manual.
+
+:class:`SafeConsumer` keeps Faust's bookkeeping but commits only up to an
+unbroken run of acked offsets, ignores delivery gaps (the runtime's
+:class:`streams.inflight.OffsetGate` notices them and rewinds instead), seeks a
+partition back to the first record it would have dropped, and on the topics
+the runtime gates counts only the runtime's own acks.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import faust
+from faust.transport.drivers.aiokafka import Consumer as AIOKafkaConsumer
+from faust.types import TP, Message
+
+log = logging.getLogger(__name__)
+
+
+class SafeConsumer(AIOKafkaConsumer):
+    """The aiokafka-driver consumer with commits that never skip an offset."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._rewinds: dict[TP, int] = {}
+        self._acking_processed = False
+
+    @property
+    def _gated_topics(self) -> set[str]:
+        return getattr(self.app, "gated_topics", set())
+
+    def committed_offset(self, tp: TP) -> int | None:
+        """The next offset to read as last committed (or found on assignment), if known."""
+        return self._committed_offset.get(tp)
+
+    def ack(self, message: Message) -> bool:
+        # On gated topics only the runtime's in-order acks count: Faust's stream
+        # also acks records it skips (flow stopped, stale generation) unprocessed.
+        if message.topic in self._gated_topics and not self._acking_processed:
+            return False
+        return super().ack(message)
+
+    def ack_processed(self, message: Message) -> bool:
+        """Ack a record of a gated topic whose work is durably done."""
+        self._acking_processed = True
+        try:
+            return super().ack(message)
+        finally:
+            self._acking_processed = False
+
+    def rewind(self, tp: TP, offset: int) -> None:
+        """Read ``tp`` again from ``offset``, before the next fetch.
+
+        Not at once: the drain loop may still be handing out the current batch,
+        and would then record a read offset past ``offset`` and drop the
+        records read again as duplicates.
+        """
+        self._rewinds[tp] = offset
+
+    def forget_rewinds(self) -> None:
+        self._rewinds.clear()
+
+    def _new_offset(self, tp: TP) -> int | None:
+        acked = self._acked[tp]
+        committed = self._committed_offset[tp]
+        # ``committed`` is the next offset to read; acked offsets must start there.
+        if acked and committed is not None and min(acked) > committed and not self._gap[tp]:
+            return None
+        return super()._new_offset(tp)
+
+    async def _add_gap(self, tp: TP, offset_from: int, offset_to: int) -> None:
+        # Called by the drain loop on any offset jump; see the module docstring (2).
+        log.debug("offset jump on %s: %d..%d not treated as acked", tp, offset_from, offset_to)
+
+    async def accept_gap(self, tp: TP, offset_from: int, offset_to: int) -> None:
+        """Let commits pass ``offset_from..offset_to-1``, offsets that no longer exist.
+
+        Only for records the broker deleted (retention moved the log start past
+        them), never for records merely not delivered.
+        """
+        await super()._add_gap(tp, offset_from, offset_to - 1)
+
+    async def _wait_next_records(self, timeout: float) -> tuple[Any, Any]:
+        # Between two batches: the only point where a seek cannot race the drain loop.
+        rewinds, self._rewinds = self._rewinds, {}
+        for tp, offset in rewinds.items():
+            if tp in self.assignment():
+                await self.seek(tp, offset)
+        records, active = await super()._wait_next_records(timeout)
+        if records and active is not None:
+            for tp in [tp for tp in records if tp not in active and tp not in self._buffered_partitions]:
+                first = records.pop(tp)[0].offset
+                log.info("%s paused after its records were fetched: rewinding to %d", tp, first)
+                await self.seek(tp, first)
+        return records, active
+
+
+class PipelineApp(faust.App):
+    """A Faust app that consumes with :class:`SafeConsumer` and tells listeners of rebalances."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.rebalance_listeners: list[Any] = []
+        # Topics whose records are acked only by the runtime (SafeConsumer.ack_processed).
+        self.gated_topics: set[str] = set()
+
+    def _new_transport(self) -> Any:
+        transport = super()._new_transport()
+        transport.Consumer = SafeConsumer
+        return transport
+
+    def on_rebalance_start(self) -> None:
+        # Called synchronously, before Faust waits for in-flight events to be
+        # acked: listeners let go of events not yet started so it need not wait.
+        super().on_rebalance_start()
+        for listener in self.rebalance_listeners:
+            listener()
