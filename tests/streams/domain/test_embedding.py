@@ -72,3 +72,15 @@ def test_a_shared_word_stem_raises_similarity() -> None:
 def test_the_sentence_transformer_embedder_never_reaches_for_the_network(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="local directory"):
         SentenceTransformerEmbedder(tmp_path / "missing-model")
+
+
+def test_the_domain_modules_import_no_kafka_fastapi_or_faust() -> None:
+    frameworks = "{'aiokafka', 'kafka', 'fastapi', 'faust', 'mode', 'starlette'}"
+    modules = "analysis, progress, consolidation, pricing, cost_buckets, embedding, vector_index"
+    code = (
+        f"import sys; from streams.domain import {modules};"
+        f"bad = [m for m in sys.modules if m.split('.')[0] in {frameworks}];"
+        "print(bad); sys.exit(1 if bad else 0)"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
