@@ -10,7 +10,9 @@ a one-line message, a 4xx/503 response or a dead letter in one place::
     ├── TopicMismatchError   an existing topic's settings differ from schemas/topics
     ├── DecodeError          a record is not a valid envelope (schemas/)
     ├── PublishError         Kafka did not take a record (producers/)
-    └── LlmError             the LLM backend failed (producers.llm.errors)
+    ├── LlmError             the LLM backend failed (producers.llm.errors)
+    └── PricingError         a usage cannot be priced (streams.domain.pricing)
+        └── UnknownModelError    the model is not in the price table
 """
 
 from __future__ import annotations

@@ -47,25 +47,42 @@ def find_unexplained_terms(doc: Document, topic: str, earlier: Sequence[str] = (
     Frequency first because a term the learner leans on again and again is central to
     the explanation; among equals the first is the first hurdle a listener meets.
     """
-    candidates = _zh_candidates(doc.text) if doc.language == "zh" else _en_candidates(doc.text)
-    explained_in = [_Text.of(doc.text), *(_Text.of(t) for t in earlier)]
-    kept = [
-        c
-        for c in candidates.values()
-        if not _is_topic(c.text, topic) and not any(_explains(t, c.text) for t in explained_in)
-    ]
-    kept.sort(key=lambda c: (-c.count, c.start))
     findings = []
-    for candidate in kept:
-        sentence = doc.sentence_at(candidate.start)
+    for term in find_terms(doc, topic, earlier):
+        if term.explained:
+            continue
+        sentence = doc.sentence_at(term.start)
         findings.append(
             Finding(
                 kind="unexplained_term",
-                subject=candidate.text,
-                evidence=sentence.text if sentence else candidate.text,
+                subject=term.text,
+                evidence=sentence.text if sentence else term.text,
             )
         )
     return findings
+
+
+@dataclass(frozen=True)
+class Term:
+    """A term of an explanation: as first written, where, how often, and whether it is explained."""
+
+    text: str
+    start: int
+    count: int
+    explained: bool
+
+
+def find_terms(doc: Document, topic: str, earlier: Sequence[str] = ()) -> list[Term]:
+    """Every term but the topic, explained or not, most used first, then in order of first use.
+
+    Public for the pipeline's analysis and memory, which need the explained terms too
+    (what the learner has mastered), not only the gaps the tutor asks about.
+    """
+    candidates = _zh_candidates(doc.text) if doc.language == "zh" else _en_candidates(doc.text)
+    explained_in = [_Text.of(doc.text), *(_Text.of(t) for t in earlier)]
+    kept = [c for c in candidates.values() if not _is_topic(c.text, topic)]
+    kept.sort(key=lambda c: (-c.count, c.start))
+    return [Term(c.text, c.start, c.count, any(_explains(t, c.text) for t in explained_in)) for c in kept]
 
 
 def _key(term: str) -> str:
