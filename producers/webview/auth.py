@@ -55,9 +55,9 @@ class ViewAuth:
     def __init__(self, settings: Settings) -> None:
         check_configuration(settings)
         self.settings = settings
-        secret = settings.ui_session_secret
+        given = settings.ui_session_secret.get_secret_value() if settings.ui_session_secret else ""
         # Development without a secret: sessions are never needed, a random one per process will do.
-        raw = secret.get_secret_value().encode() if secret is not None else secrets.token_bytes(32)
+        raw = given.encode() if given else secrets.token_bytes(32)
         self.signer = SessionSigner(raw, settings.ui_session_max_age_s)
 
     @property

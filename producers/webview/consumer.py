@@ -42,6 +42,9 @@ class ReadModelConsumer:
         self._admin: AIOKafkaAdminClient | None = None
         # Next offset to read per partition, kept across reconnections.
         self._positions: dict[TopicPartition, int] = {}
+        # Log start and end per partition at the last measurement.
+        self._starts: dict[TopicPartition, int] = {}
+        self._ends: dict[TopicPartition, int] = {}
         self._task: asyncio.Task[None] | None = None
 
     @property
@@ -111,6 +114,8 @@ class ReadModelConsumer:
                         )
                     self._positions[tp] = record.offset + 1
                 self._model.progress.records += len(records)
+            if batches:
+                self._update_behind(consumer, assigned)
 
     async def _assign(
         self, consumer: AIOKafkaConsumer, admin: AIOKafkaAdminClient, assigned: set[TopicPartition]
@@ -134,11 +139,21 @@ class ReadModelConsumer:
         return wanted
 
     async def _measure(self, consumer: AIOKafkaConsumer, assigned: set[TopicPartition]) -> None:
+        """Ask the broker for the log start and end of every partition (every ``CHECK_S``)."""
+        if assigned:
+            self._starts = await consumer.beginning_offsets(list(assigned))
+            self._ends = await consumer.end_offsets(list(assigned))
+        self._update_behind(consumer, assigned)
+
+    def _update_behind(self, consumer: AIOKafkaConsumer, assigned: set[TopicPartition]) -> None:
+        """Records not read yet; the fetcher's latest high watermark, where known, is fresher than
+        the last measurement, so the notice clears as soon as the view has read everything."""
         if not assigned:
             self._model.progress.behind = None
             return
-        ends = await consumer.end_offsets(list(assigned))
-        starts = await consumer.beginning_offsets(list(assigned))
-        self._model.progress.behind = sum(
-            max(0, end - max(self._positions.get(tp, 0), starts.get(tp, 0))) for tp, end in ends.items()
-        )
+        behind = 0
+        for tp in assigned:
+            end = consumer.highwater(tp) if tp in self._positions else None
+            end = end if end is not None else self._ends.get(tp, 0)
+            behind += max(0, end - max(self._positions.get(tp, 0), self._starts.get(tp, 0)))
+        self._model.progress.behind = behind

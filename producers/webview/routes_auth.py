@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response
 
-from producers.models import Problem
+from producers.models import REQUEST_ERRORS, Problem
 from producers.webview.auth import Auth, CurrentViewer, ViewAuth
 from producers.webview.errors import ViewRefusedError
 from producers.webview.models import LoginRequest, ViewSession
 
-router = APIRouter(prefix="/ui/api", tags=["web view"])
+router = APIRouter(prefix="/ui/api", tags=["web view"], responses=REQUEST_ERRORS)
 
 
 @router.post(

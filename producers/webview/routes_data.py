@@ -15,7 +15,7 @@ from aiokafka.errors import KafkaError
 from fastapi import APIRouter, Depends, Path, Query, Request
 
 from feynman.settings import Settings
-from producers.models import Problem, TaskId, TaskRecord
+from producers.models import REQUEST_ERRORS, Problem, TaskId, TaskRecord
 from producers.requeue import requeue_dead_letters
 from producers.webview import present
 from producers.webview.auth import require_csrf, require_viewer
@@ -40,7 +40,10 @@ from schemas.tasks import TaskStatus
 log = logging.getLogger(__name__)
 
 LAG_TIMEOUT_S = 5.0
-AUTH_ERRORS = {401: {"model": Problem, "description": "Not logged in and no valid X-API-Key (production)"}}
+AUTH_ERRORS = {
+    **REQUEST_ERRORS,
+    401: {"model": Problem, "description": "Not logged in and no valid X-API-Key (production)"},
+}
 
 router = APIRouter(
     prefix="/ui/api", tags=["web view"], dependencies=[Depends(require_viewer)], responses=AUTH_ERRORS

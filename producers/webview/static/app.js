@@ -6,7 +6,7 @@ const FAST_MS = 1500;
 const SLOW_MS = 5000;
 const STATUSES = ["queued", "running", "retrying", "completed", "dead", "invalid", "skipped"];
 
-const state = { offset: 0, csrf: null, openLetters: new Set(), chosen: new Set(), letterIds: "" };
+const state = { offset: 0, csrf: null, openLetters: new Set(), openLag: new Set(), chosen: new Set(), letterIds: "" };
 const $ = (id) => document.getElementById(id);
 
 function el(tag, attrs = {}, ...children) {
@@ -162,9 +162,28 @@ async function refreshLag() {
   $("lag-group").textContent = `group ${lag.group} · total ${lag.total_lag}`;
   $("lag-error").hidden = !lag.error;
   $("lag-error").textContent = lag.error || "";
-  $("lag").tBodies[0].replaceChildren(...lag.partitions.map((p) =>
-    el("tr", { className: p.lag ? "lagging" : "" }, el("td", {}, p.topic), el("td", {}, p.partition),
-      el("td", {}, p.committed ?? "–"), el("td", {}, p.end ?? "–"), el("td", {}, p.lag ?? "–"))));
+  const byTopic = new Map();
+  for (const p of lag.partitions) {
+    if (!byTopic.has(p.topic)) byTopic.set(p.topic, []);
+    byTopic.get(p.topic).push(p);
+  }
+  // One row per topic; its partitions behind a disclosure, so 12 partitions × 6 topics stay readable.
+  $("lag").tBodies[0].replaceChildren(...[...byTopic].map(([topic, parts]) => {
+    const total = parts.reduce((sum, p) => sum + (p.lag || 0), 0);
+    const lagging = parts.filter((p) => p.lag);
+    const detail = el("details", { open: state.openLag.has(topic) },
+      el("summary", {}, lagging.length ? `${lagging.length} of ${parts.length} partitions behind` : `${parts.length} partitions, none behind`),
+      el("table", { className: "compact inner" },
+        el("thead", {}, el("tr", {}, ...["partition", "committed", "end", "lag"].map((h) => el("th", {}, h)))),
+        el("tbody", {}, ...parts.map((p) => el("tr", { className: p.lag ? "lagging" : "" },
+          el("td", {}, p.partition), el("td", {}, p.committed ?? "–"), el("td", {}, p.end ?? "–"), el("td", {}, p.lag ?? "–"))))));
+    detail.addEventListener("toggle", () => {
+      if (detail.open) state.openLag.add(topic);
+      else state.openLag.delete(topic);
+    });
+    return el("tr", { className: total ? "lagging" : "", dataset: { topic } },
+      el("td", { className: "mono" }, topic), el("td", {}, total), el("td", {}, detail));
+  }));
 }
 
 // --- dead letters ---------------------------------------------------------------------------

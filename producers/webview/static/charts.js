@@ -78,7 +78,7 @@ export function throughputChart(container, series) {
   const types = Object.keys(series.per_type);
   if (!types.length) return empty(container, "No task finished in this window.");
   const width = 560, height = 240, left = 48, top = 24, bottom = 40;
-  const plotW = width - left - 12, plotH = height - top - bottom;
+  const plotW = width - left - 28, plotH = height - top - bottom;
   const n = series.minutes.length;
   const max = niceMax(Math.max(...types.flatMap((t) => series.per_type[t])));
   const root = frame(width, height);
