@@ -88,3 +88,22 @@ def test_beyond_its_capacity_the_index_forgets_the_oldest_tasks_and_their_counts
 def test_an_index_without_room_is_refused() -> None:
     with pytest.raises(ValueError):
         TaskIndex(0)
+
+
+def test_a_task_whose_creation_moves_earlier_is_found_at_its_new_place_in_its_session() -> None:
+    index = TaskIndex(100)
+    index.apply(change("a", TaskStatus.QUEUED, 5, session="s-1"))
+    index.apply(change("b", TaskStatus.COMPLETED, 9, session="s-1"))
+    index.apply(change("b", TaskStatus.QUEUED, 1, session="s-1"))  # the earlier event arrives late
+    assert ids(index, TaskFilter(session_id="s-1")) == ["a", "b"]
+    assert ids(index, TaskFilter(session_id="s-1", created_until="2026-11-28T12:02:00.000000Z")) == ["b"]
+
+
+def test_evicted_tasks_leave_their_session_and_type_filters_too() -> None:
+    index = TaskIndex(2)
+    index.apply(change("a", TaskStatus.QUEUED, 0, session="s-old", task_type="analysis"))
+    index.apply(change("b", TaskStatus.QUEUED, 1, session="s-new"))
+    index.apply(change("c", TaskStatus.QUEUED, 2, session="s-new"))
+    assert index.page(TaskFilter(session_id="s-old")).total == 0
+    assert index.page(TaskFilter(task_type="analysis")).total == 0
+    assert ids(index, TaskFilter(session_id="s-new"), offset=1, limit=5) == ["b"]
