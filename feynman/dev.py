@@ -69,6 +69,7 @@ def run_dev(settings: Settings, *, ready_timeout: float = 120.0) -> int:
         click.echo(
             f"ready in {time.monotonic() - started:.1f}s\n"
             f"  API         {api_url}   (OpenAPI docs: {api_url}/docs)\n"
+            f"  web view    {api_url}/ui/   (task status, lag, dead letters)\n"
             f"  worker web  {worker_url}   (task status: {worker_url}/tasks/<task_id>/)\n"
             f"  Kafka       {settings.kafka_bootstrap}\n"
             f"  logs        {logs}/\n"

@@ -72,6 +72,16 @@ class Settings(BaseSettings):
     # lane gets a quarter); bounds memory while slow task types catch up.
     worker_max_pending: int = Field(1000, ge=1, le=100_000)
 
+    # Status web view (producers.webview), served by the API.
+    # Signs the view's session cookies (HMAC); required in production, random per process otherwise.
+    ui_session_secret: SecretStr | None = None
+    ui_session_max_age_s: int = Field(8 * 3600, ge=60)
+    # Mark the session cookie Secure (HTTPS only); defaults to on in production.
+    ui_secure_cookie: bool | None = None
+    # Bounds of the view's in-memory read model: newest tasks and dead letters kept.
+    ui_max_tasks: int = Field(200_000, ge=100)
+    ui_max_dead_letters: int = Field(1_000, ge=10)
+
     @property
     def production(self) -> bool:
         return self.env == "production"
@@ -84,6 +94,8 @@ class Settings(BaseSettings):
                 value = json.dumps([k.get_secret_value() for k in self.api_keys])
             elif name == "llm_api_key" and self.llm_api_key is not None:
                 value = self.llm_api_key.get_secret_value()
+            elif name == "ui_session_secret" and self.ui_session_secret is not None:
+                value = self.ui_session_secret.get_secret_value()
             elif value is None:
                 continue
             elif isinstance(value, list | dict):

@@ -16,6 +16,7 @@ from contextlib import asynccontextmanager
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
 
 from feynman.errors import DecodeError, PublishError
 from feynman.settings import Settings, get_settings
@@ -32,6 +33,12 @@ from producers.routes_sessions import router as sessions_router
 from producers.routes_tasks import router as tasks_router
 from producers.security import check_key_configuration, require_api_key
 from producers.status_client import AcceptedTasks, StatusClient, StatusUnavailableError
+from producers.webview import routes_auth, routes_data, routes_page
+from producers.webview.auth import ViewAuth
+from producers.webview.consumer import ReadModelConsumer
+from producers.webview.errors import ViewRefusedError
+from producers.webview.metrics import ReadModelCollector
+from producers.webview.read_model import ReadModel
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +48,10 @@ RETRY_AFTER_S = 5
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     check_key_configuration(settings)
+    view_auth = ViewAuth(settings)
     metrics = ApiMetrics()
+    read_model = ReadModel.from_settings(settings)
+    metrics.registry.register(ReadModelCollector(read_model))
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -52,6 +62,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.idempotency = IdempotencyCache()
         app.state.status_client = StatusClient(settings.worker_base_url)
         app.state.questions = QuestionService.from_settings(settings, app.state.publisher)
+        app.state.view_auth = view_auth
+        app.state.read_model = read_model
+        # The web view's read model fills in the background; the API serves meanwhile.
+        app.state.read_model_consumer = ReadModelConsumer(settings, read_model)
+        app.state.read_model_consumer.start()
         try:
             await app.state.publisher.start()
         except PublishError as exc:
@@ -60,6 +75,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             yield
         finally:
+            await app.state.read_model_consumer.stop()
             await app.state.questions.aclose()
             await app.state.publisher.stop()
             await app.state.status_client.close()
@@ -75,6 +91,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in (chat_router, events_router, tasks_router, sessions_router):
         app.include_router(router, dependencies=[Depends(require_api_key)], responses=REQUEST_ERRORS)
     app.include_router(ops_router)
+    # The web view authenticates on its own terms: a session cookie as well as X-API-Key.
+    for router in (routes_page.router, routes_auth.router, routes_data.router):
+        app.include_router(router)
+    app.mount("/ui/static", StaticFiles(directory=routes_page.STATIC), name="ui-static")
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -96,6 +116,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @app.exception_handler(IdempotencyError)
     async def bad_idempotency_key(_: Request, exc: IdempotencyError) -> JSONResponse:
         return JSONResponse({"detail": str(exc), "reason": "idempotency_key"}, status_code=422)
+
+    @app.exception_handler(ViewRefusedError)
+    async def view_refused(_: Request, exc: ViewRefusedError) -> JSONResponse:
+        return JSONResponse({"detail": exc.detail, "reason": exc.reason}, status_code=exc.status)
 
     @app.exception_handler(PublishError)
     async def kafka_away(_: Request, exc: PublishError) -> JSONResponse:

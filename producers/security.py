@@ -29,6 +29,12 @@ async def require_api_key(request: Request, key: str | None = Depends(api_key_he
         return
     if key is None:
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "missing X-API-Key header")
-    given = key.encode()
-    if not any(hmac.compare_digest(given, k.get_secret_value().encode()) for k in settings.api_keys):
+    if not valid_api_key(settings, key):
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "invalid API key")
+
+
+def valid_api_key(settings: Settings, key: str) -> bool:
+    """Whether ``key`` is one of the configured keys (every key compared, in constant time)."""
+    given = key.encode()
+    matches = [hmac.compare_digest(given, k.get_secret_value().encode()) for k in settings.api_keys]
+    return any(matches)

@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Sets up a fresh Debian machine for the pipeline, idempotently:
-# Java 17 and Maven (for the local Kafka broker), a virtualenv with the
-# project and its dev tools, and the Kafka jars in the cache.
+# Java 17 and Maven (for the local Kafka broker), Chromium (the web view's
+# browser tests drive Debian's chromium through Playwright), a virtualenv with
+# the project and its dev tools, and the Kafka jars in the cache.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 apt_packages=()
 command -v java >/dev/null 2>&1 || apt_packages+=(openjdk-17-jre-headless)
 command -v mvn >/dev/null 2>&1 || apt_packages+=(maven)
+[[ -x /usr/bin/chromium ]] || apt_packages+=(chromium)
 python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || apt_packages+=(python3-venv)
 if ((${#apt_packages[@]})); then
     echo "setup: installing ${apt_packages[*]}"

@@ -17,7 +17,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.structs import ConsumerRecord
 from fastapi import FastAPI
 
-from feynman.processes import Child, worker_command
+from feynman.processes import Child, api_command, wait_http, worker_command
 from feynman.settings import Settings
 from producers.app import create_app
 
@@ -72,6 +72,24 @@ def wait_worker_ready(settings: Settings, child: Child, timeout: float) -> None:
             pass
         time.sleep(0.3)
     raise AssertionError(f"worker not ready after {timeout}s:\n{child.tail(40)}")
+
+
+@contextmanager
+def running_api(settings: Settings, *, name: str = "api", ready_timeout: float = 60.0) -> Iterator[str]:
+    """A real ``uvicorn`` API subprocess (as ``feynman dev`` runs it); yields its base URL when it answers."""
+    child = Child.spawn(
+        name,
+        api_command(settings.api_host, settings.api_port),
+        child_env(settings),
+        settings.data_dir / "logs",
+    )
+    url = f"http://{settings.api_host}:{settings.api_port}"
+    try:
+        if not wait_http(f"{url}/healthz", child, ready_timeout):
+            raise AssertionError(f"API not up after {ready_timeout}s:\n{child.tail(40)}")
+        yield url
+    finally:
+        child.stop()
 
 
 @asynccontextmanager

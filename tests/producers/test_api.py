@@ -64,7 +64,9 @@ async def test_an_oversized_body_is_refused_before_parsing(settings: Settings) -
 
 
 async def test_production_mode_requires_an_api_key_except_on_health(settings: Settings) -> None:
-    prod = Settings(**{**settings.model_dump(), "env": "production", "api_keys": ["k-123"]})
+    prod = Settings(
+        **{**settings.model_dump(), "env": "production", "api_keys": ["k-123"], "ui_session_secret": "s" * 32}
+    )
     async with api_client(prod) as api:
         assert (await api.get("/healthz")).status_code == 200
         assert (await api.post("/events", json=TURN)).status_code == 401

@@ -1,0 +1,159 @@
+"""The read model's Kafka side: every partition of two topics, from the beginning, no group.
+
+No consumer group on purpose: each API replica must see every task, not the
+share of partitions a group would give it, and it commits nothing, so it
+never disturbs the workers' group. It assigns all partitions of the
+task-status and dead-letter topics, reads them from the start, and resumes
+where it was after a broker outage. New partitions are picked up on the next
+metadata check. Kafka errors are logged and retried: the API serves on
+without its view rather than fail.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.errors import KafkaError
+
+from feynman.settings import Settings
+from producers.webview.read_model import ReadModel
+from schemas.topics import Topics
+
+log = logging.getLogger(__name__)
+
+RETRY_S = 2.0
+# How often the partitions and the records still to read are measured.
+CHECK_S = 2.0
+
+
+class ReadModelConsumer:
+    def __init__(self, settings: Settings, model: ReadModel) -> None:
+        topics = Topics.from_settings(settings)
+        self._status_topic = topics.task_status.name
+        self._dead_letter_topic = topics.dead_letter.name
+        self._settings = settings
+        self._model = model
+        self._consumer: AIOKafkaConsumer | None = None
+        self._admin: AIOKafkaAdminClient | None = None
+        # Next offset to read per partition, kept across reconnections.
+        self._positions: dict[TopicPartition, int] = {}
+        # Log start and end per partition at the last measurement.
+        self._starts: dict[TopicPartition, int] = {}
+        self._ends: dict[TopicPartition, int] = {}
+        self._task: asyncio.Task[None] | None = None
+
+    @property
+    def clients(self) -> tuple[AIOKafkaConsumer, AIOKafkaAdminClient] | None:
+        """The connected consumer and admin client (for the lag table), or None while Kafka is away."""
+        if self._consumer is None or self._admin is None:
+            return None
+        return self._consumer, self._admin
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="webview-read-model")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def _run(self) -> None:
+        progress = self._model.progress
+        while True:
+            consumer = AIOKafkaConsumer(
+                bootstrap_servers=self._settings.bootstrap_servers,
+                client_id=f"feynman-{self._settings.app_id}-webview",
+                group_id=None,
+                enable_auto_commit=False,
+                auto_offset_reset="earliest",
+            )
+            admin = AIOKafkaAdminClient(
+                bootstrap_servers=self._settings.bootstrap_servers, request_timeout_ms=5000
+            )
+            try:
+                await consumer.start()
+                await admin.start()
+                self._consumer, self._admin = consumer, admin
+                progress.connected, progress.error = True, None
+                await self._consume(consumer, admin)
+            except (KafkaError, OSError) as exc:
+                progress.connected, progress.error = False, f"{type(exc).__name__}: {exc}"
+                log.warning("web view read model: %s; retrying in %ss", progress.error, RETRY_S)
+            finally:
+                self._consumer = self._admin = None
+                await consumer.stop()
+                await admin.close()
+            await asyncio.sleep(RETRY_S)
+
+    async def _consume(self, consumer: AIOKafkaConsumer, admin: AIOKafkaAdminClient) -> None:
+        assigned: set[TopicPartition] = set()
+        checked_at = 0.0
+        while True:
+            if time.monotonic() - checked_at >= CHECK_S:
+                assigned = await self._assign(consumer, admin, assigned)
+                await self._measure(consumer, assigned)
+                checked_at = time.monotonic()
+            if not assigned:
+                await asyncio.sleep(CHECK_S)
+                continue
+            batches = await consumer.getmany(timeout_ms=500, max_records=5000)
+            for tp, records in batches.items():
+                for record in records:
+                    if tp.topic == self._status_topic:
+                        self._model.apply_status(record.value)
+                    else:
+                        self._model.apply_dead_letter(
+                            record.value, partition=tp.partition, offset=record.offset
+                        )
+                    self._positions[tp] = record.offset + 1
+                self._model.progress.records += len(records)
+            if batches:
+                self._update_behind(consumer, assigned)
+
+    async def _assign(
+        self, consumer: AIOKafkaConsumer, admin: AIOKafkaAdminClient, assigned: set[TopicPartition]
+    ) -> set[TopicPartition]:
+        """Every partition of both topics (a topic not created yet has none, and is asked for again)."""
+        described = await admin.describe_topics([self._status_topic, self._dead_letter_topic])
+        wanted = {
+            TopicPartition(topic["topic"], p["partition"])
+            for topic in described
+            if not topic["error_code"]
+            for p in topic["partitions"]
+        }
+        if wanted == assigned:
+            return assigned
+        consumer.assign(list(wanted))
+        for tp in wanted:
+            if tp in self._positions:
+                consumer.seek(tp, self._positions[tp])
+            else:
+                await consumer.seek_to_beginning(tp)
+        return wanted
+
+    async def _measure(self, consumer: AIOKafkaConsumer, assigned: set[TopicPartition]) -> None:
+        """Ask the broker for the log start and end of every partition (every ``CHECK_S``)."""
+        if assigned:
+            self._starts = await consumer.beginning_offsets(list(assigned))
+            self._ends = await consumer.end_offsets(list(assigned))
+        self._update_behind(consumer, assigned)
+
+    def _update_behind(self, consumer: AIOKafkaConsumer, assigned: set[TopicPartition]) -> None:
+        """Records not read yet; the fetcher's latest high watermark, where known, is fresher than
+        the last measurement, so the notice clears as soon as the view has read everything."""
+        if not assigned:
+            self._model.progress.behind = None
+            return
+        behind = 0
+        for tp in assigned:
+            end = consumer.highwater(tp) if tp in self._positions else None
+            end = end if end is not None else self._ends.get(tp, 0)
+            behind += max(0, end - max(self._positions.get(tp, 0), self._starts.get(tp, 0)))
+        self._model.progress.behind = behind

@@ -1,0 +1,95 @@
+"""The web view's read model: what the task-status and dead-letter topics say, in memory.
+
+Fed raw records by :mod:`producers.webview.consumer`; decodes them with the
+pipeline's own envelope codec and keeps the task index, the recent finishes
+(for latency and throughput) and the recent dead letters. A record that does
+not decode is counted and skipped: the view must keep up whatever a
+misbehaving producer writes, and the worker already dead-letters such records.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from feynman.errors import DecodeError
+from feynman.settings import Settings
+from producers.webview.dead_letters import DeadLetterLog, Letter
+from producers.webview.index import TaskIndex, Transition
+from producers.webview.stats import Finish, FinishLog
+from schemas.envelope import decode
+from schemas.events import DeadLetter, TaskStatusChanged
+from schemas.tasks import TaskStatus
+
+
+@dataclass
+class Progress:
+    """How far the read model has read, for the page's "catching up" notice."""
+
+    records: int = 0
+    undecodable: int = 0
+    # Records on the topics not read yet (None until the consumer measured it).
+    behind: int | None = None
+    connected: bool = False
+    error: str | None = None
+
+
+@dataclass
+class ReadModel:
+    tasks: TaskIndex
+    dead_letters: DeadLetterLog
+    finishes: FinishLog = field(default_factory=FinishLog)
+    progress: Progress = field(default_factory=Progress)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> ReadModel:
+        return cls(TaskIndex(settings.ui_max_tasks), DeadLetterLog(settings.ui_max_dead_letters))
+
+    def apply_status(self, value: bytes | None) -> None:
+        """One record of the task-status topic."""
+        change = self._decode(value, TaskStatusChanged)
+        if change is None:
+            return
+        transition = self.tasks.apply(change)
+        if transition is not None and _finished(transition):
+            after = transition.after
+            latency = _seconds_between(after["created_at"], after["completed_at"])
+            self.finishes.add(Finish(after["name"], after["status"], change.at, latency))
+
+    def apply_dead_letter(self, value: bytes | None, *, partition: int, offset: int) -> None:
+        """One record of the dead-letter topic."""
+        if value is None:
+            return
+        try:
+            envelope = decode(value)
+        except DecodeError:
+            self.progress.undecodable += 1
+            return
+        if not isinstance(envelope.data, DeadLetter):
+            self.progress.undecodable += 1
+            return
+        self.dead_letters.add(Letter(envelope.id, envelope.ts, partition, offset, envelope.data))
+
+    def _decode(self, value: bytes | None, kind: type[TaskStatusChanged]) -> TaskStatusChanged | None:
+        if value is None:  # a tombstone: nothing to fold
+            return None
+        try:
+            data = decode(value).data
+        except DecodeError:
+            self.progress.undecodable += 1
+            return None
+        if not isinstance(data, kind):
+            self.progress.undecodable += 1
+            return None
+        return data
+
+
+def _finished(transition: Transition) -> bool:
+    """The first time the task reaches a terminal status (a duplicate does not count twice)."""
+    before = transition.before
+    was_terminal = before is not None and TaskStatus(before["status"]).terminal
+    return not was_terminal and TaskStatus(transition.after["status"]).terminal
+
+
+def _seconds_between(start: str, end: str) -> float:
+    return max(0.0, (datetime.fromisoformat(end) - datetime.fromisoformat(start)).total_seconds())
