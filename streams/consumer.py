@@ -68,6 +68,15 @@ class SafeConsumer(AIOKafkaConsumer):
         finally:
             self._acking_processed = False
 
+    def release(self, message: Message) -> None:
+        """Stop waiting for a record the runtime gave up on unacked; it will be read again.
+
+        Faust's rebalance waits until every record it handed out is acked or
+        garbage, and its stream keeps a reference to the last one it handed
+        out: without this, giving that one up would hold the rebalance forever.
+        """
+        self._unacked_messages.discard(message)
+
     def rewind(self, tp: TP, offset: int) -> None:
         """Read ``tp`` again from ``offset``, before the next fetch.
 

@@ -86,11 +86,13 @@ class OffsetGate:
             acked += 1
         return acked
 
-    def abandon(self) -> None:
-        """Forget every pending event without acking it, so it is read again."""
+    def abandon(self) -> list[Any]:
+        """Forget every pending event without acking it (so it is read again); returns them."""
+        events = [slot.event for slot in self._slots if slot.event is not None]
         for slot in self._slots:
             slot.event = None
         self._slots.clear()
+        return events
 
     def __len__(self) -> int:
         return len(self._slots)

@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import functools
 import logging
 import os
 import random
@@ -30,7 +31,7 @@ import socket
 import time
 import traceback
 from collections import Counter, defaultdict, deque
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
@@ -50,6 +51,7 @@ from streams.tasks import TaskContext, TaskType
 
 log = logging.getLogger(__name__)
 
+Starter = Callable[[EventT[Any], Callable[[], None]], Awaitable[None]]
 AcceptHook = Callable[[Envelope[Any], list[tuple[str, str]]], Awaitable[None]]
 JITTER = 0.2
 
@@ -141,6 +143,7 @@ class Runtime:
     _queued: set[asyncio.Task[None]] = field(default_factory=set)
     _event_tasks: set[asyncio.Task[None]] = field(default_factory=set)
     _rebalanced: asyncio.Event = field(default_factory=asyncio.Event)
+    _intake_open: bool = True
 
     # --- declarations -------------------------------------------------------
 
@@ -216,6 +219,7 @@ class Runtime:
             )
         if isinstance(self.app, PipelineApp):
             self.app.rebalance_listeners.append(self._abandon)
+        self.app.on_partitions_assigned.connect(self._reopen_intake)
         sources = {
             self.topics.for_event_type(event_type).name: self.topics.for_event_type(event_type)
             for event_type in self.routes
@@ -228,7 +232,7 @@ class Runtime:
             self._install_retry_agent(spec, window=live_window)
 
     def _gate(self, spec: TopicSpec) -> TopicT:
-        """The topic of an agent iterating :meth:`_admitted`: only its acks count."""
+        """The topic of an agent iterating :meth:`_drive`: only its acks count."""
         if isinstance(self.app, PipelineApp):
             self.app.gated_topics.add(spec.name)
         return self.topic(spec)
@@ -236,17 +240,19 @@ class Runtime:
     def _install_source(self, spec: TopicSpec, *, name: str, high: bool, window: int) -> None:
         @self.app.agent(self._gate(spec), name=name)
         async def source(stream: faust.StreamT[bytes]) -> None:
-            async for event, done in self._admitted(stream, window):
+            async def start(event: EventT[Any], done: Callable[[], None]) -> None:
                 self._spawn(self._event(event, spec, high=high), done)
 
-    async def _admitted(
-        self, stream: faust.StreamT[bytes], window: int
-    ) -> AsyncIterator[tuple[EventT[Any], Callable[[], None]]]:
-        """The stream's events to process, each with the callback that acks it in turn.
+            await self._drive(stream, window, start)
+
+    async def _drive(self, stream: faust.StreamT[bytes], window: int, start: Starter) -> None:
+        """Hand the stream's events to ``start``, each with the callback that acks it in turn.
 
         Up to ``window`` events are in flight; each is acked once it and every
         earlier event of its partition finished, so a commit never passes work
-        still running, and a record the consumer skipped is read again.
+        still running, and a record the consumer skipped is read again. No
+        reference to an event outlives its work: Faust's rebalance waits until
+        every event it handed out is acked or garbage.
         """
         pending = asyncio.Semaphore(window)
         async for event in stream.noack().events():
@@ -254,16 +260,18 @@ class Runtime:
             gate = self._gates.get(tp)
             if gate is None:
                 gate = self._gates[tp] = OffsetGate(ack=self._ack, next_offset=self._first_offset(tp))
-            verdict = gate.admit(event.message.offset)
+            verdict = gate.admit(event.message.offset) if self._intake_open else Admission.DROP
             if verdict is Admission.REWIND:
                 await self._rewind(tp, gate)
             if verdict is not Admission.PROCESS:
-                event = None  # type: ignore[assignment]  # unacked and unreferenced: read again
+                self._release(event)
+                event = None  # type: ignore[assignment]
                 continue
             slot = gate.track(event.message.offset, event)
             await pending.acquire()
             if self._gates.get(tp) is not gate:
                 pending.release()  # a rebalance began while it waited: the next owner reads it
+                self._release(event)
                 event = None  # type: ignore[assignment]
                 continue
 
@@ -271,7 +279,8 @@ class Runtime:
                 pending.release()
                 gate.finish(slot)
 
-            yield event, done
+            await start(event, done)
+            event = None  # type: ignore[assignment]
 
     def _spawn(self, work: Coroutine[Any, Any, None], done: Callable[[], None]) -> None:
         task = asyncio.ensure_future(work)
@@ -287,6 +296,12 @@ class Runtime:
             done()
 
         task.add_done_callback(finished)
+
+    def _release(self, event: EventT[Any]) -> None:
+        """Give up on an event unacked: it is read again, and Faust stops waiting for it."""
+        consumer = self.app.consumer
+        if isinstance(consumer, SafeConsumer):
+            consumer.release(event.message)
 
     def _ack(self, event: EventT[Any]) -> None:
         consumer = self.app.consumer
@@ -323,7 +338,8 @@ class Runtime:
         than holding the rebalance up. Running tasks finish, but ack nothing.
         """
         for gate in self._gates.values():
-            gate.abandon()
+            for event in gate.abandon():
+                self._release(event)
         self._gates.clear()
         if isinstance(self.app.consumer, SafeConsumer):
             self.app.consumer.forget_rewinds()
@@ -331,6 +347,12 @@ class Runtime:
             task.cancel()
         self._rebalanced.set()
         self._rebalanced = asyncio.Event()
+        # Records Faust still hands out before it stops the flow belong to the
+        # old assignment: they are let go too, until the new one is known.
+        self._intake_open = False
+
+    async def _reopen_intake(self, _app: Any, assigned: Any, **_: Any) -> None:
+        self._intake_open = True
 
     async def _event(self, event: EventT[Any], source: TopicSpec, *, high: bool) -> None:
         """Dead-letter a poison record, or run every task the event triggers."""
@@ -425,21 +447,23 @@ class Runtime:
         async def retry_agent(stream: faust.StreamT[bytes]) -> None:
             # Records are waited for one at a time: every record in a tier waits
             # about as long, so records behind the head are due no earlier (±jitter).
-            async for event, done in self._admitted(stream, window):
-                try:
-                    retry, origin, envelope = self._retry_record(event, spec)
-                except DecodeError as exc:
-                    self._spawn(self.reject(event, exc), done)
-                    continue
-                rebalanced = self._rebalanced
-                wait = (retry.due_at - datetime.now(UTC)).total_seconds()
-                if wait > 0:
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(rebalanced.wait(), wait)
-                if rebalanced.is_set():
-                    continue  # given up with its partition: the next owner reads it again
-                unit = self._unit(retry.task_type, envelope, origin, attempt=retry.attempt, high=True)
-                self._spawn(_wait(unit), done)
+            await self._drive(stream, window, functools.partial(self._retry_when_due, spec))
+
+    async def _retry_when_due(self, spec: TopicSpec, event: EventT[Any], done: Callable[[], None]) -> None:
+        try:
+            retry, origin, envelope = self._retry_record(event, spec)
+        except DecodeError as exc:
+            self._spawn(self.reject(event, exc), done)
+            return
+        rebalanced = self._rebalanced
+        wait = (retry.due_at - datetime.now(UTC)).total_seconds()
+        if wait > 0:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(rebalanced.wait(), wait)
+        if rebalanced.is_set():
+            return  # given up with its partition: the next owner reads it again
+        unit = self._unit(retry.task_type, envelope, origin, attempt=retry.attempt, high=True)
+        self._spawn(_wait(unit), done)
 
     def _retry_record(self, event: EventT[Any], spec: TopicSpec) -> tuple[TaskRetry, Origin, Envelope[Any]]:
         try:

@@ -51,7 +51,11 @@ def kafka_bootstrap(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             yield container.get_bootstrap_server()
         return
     port, controller_port = free_ports(2)
-    broker = LocalBroker(port, controller_port, tmp_path_factory.mktemp("kafka"), Settings().cache_dir)
+    # Every test gets its own topics: thousands of partitions by the end of a
+    # run, more than the default heap holds.
+    broker = LocalBroker(
+        port, controller_port, tmp_path_factory.mktemp("kafka"), Settings().cache_dir, heap="2g"
+    )
     broker.start(timeout=120)
     try:
         yield broker.bootstrap

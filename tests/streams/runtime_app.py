@@ -11,6 +11,7 @@ every execution, including ones a crash cut short.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import os
 import re
 import time
@@ -61,6 +62,15 @@ async def fast(envelope: Envelope[Any], context: TaskContext) -> str:
     return "fast"
 
 
+async def cached(envelope: Envelope[Any], context: TaskContext) -> str:
+    _effect("computed", context.task_id)
+    return f"result-of/{context.task_id}"
+
+
+def _text_hash(envelope: Envelope[Any]) -> str:
+    return hashlib.sha256(envelope.data.user_input.encode()).hexdigest()
+
+
 CONCURRENCY = int(os.environ.get("FEYNMAN_TEST_CONCURRENCY", "8"))
 
 TASK_TYPES = {
@@ -69,6 +79,7 @@ TASK_TYPES = {
     "recorder": TaskType("recorder", recorder, concurrency=CONCURRENCY),
     "slow": TaskType("slow", sleeper, concurrency=2, timeout_s=60),
     "fast": TaskType("fast", fast, concurrency=4, priority=Priority.HIGH),
+    "cached": TaskType("cached", cached, cache_key=_text_hash),
 }
 chosen = [name for name in os.environ.get("FEYNMAN_TEST_TASKS", "").split(",") if name]
 app = create_app(

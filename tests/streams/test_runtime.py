@@ -3,69 +3,20 @@
 from __future__ import annotations
 
 import base64
-import time
-from collections.abc import Callable
-from typing import Any
-
-import httpx
-from aiokafka import AIOKafkaProducer
 
 from feynman.settings import Settings
-from schemas import ChatTurn, decode, encode, new_envelope, task_id
+from schemas import decode, encode, task_id
 from schemas.topics import Topics
+from tests.streams.worker_support import (
+    APP,
+    effects,
+    publish,
+    record,
+    terminal,
+    wait_until,
+    workers_env,
+)
 from tests.support import read_topic, running_worker
-
-APP = "tests.streams.runtime_app"
-
-
-def workers_env(*tasks: str) -> dict[str, str]:
-    return {"FEYNMAN_TEST_TASKS": ",".join(tasks)}
-
-
-async def publish(settings: Settings, texts: list[tuple[str, str]]) -> list[tuple[Any, Any]]:
-    """Publish chat.turn events (session, text) in order; returns (envelope, metadata) pairs."""
-    producer = AIOKafkaProducer(
-        bootstrap_servers=settings.kafka_bootstrap, acks="all", enable_idempotence=True
-    )
-    await producer.start()
-    try:
-        out = []
-        topic = Topics.from_settings(settings).conversations.name
-        for session, text in texts:
-            envelope = new_envelope(ChatTurn(session_id=session, topic="t", user_input=text))
-            md = await producer.send_and_wait(topic, encode(envelope), key=session.encode())
-            out.append((envelope, md))
-        return out
-    finally:
-        await producer.stop()
-
-
-def record(settings: Settings, tid: str) -> dict[str, Any] | None:
-    r = httpx.get(f"{settings.worker_base_url}/tasks/{tid}/", timeout=5)
-    return r.json() if r.status_code == 200 else None
-
-
-def wait_until(predicate: Callable[[], Any], timeout: float, what: str) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"not within {timeout}s: {what}")
-
-
-def terminal(settings: Settings, tids: list[str]) -> dict[str, dict[str, Any]] | None:
-    records = {tid: record(settings, tid) for tid in tids}
-    done = {"completed", "dead", "invalid", "skipped"}
-    if all(r is not None and r["status"] in done for r in records.values()):
-        return records  # type: ignore[return-value]
-    return None
-
-
-def effects(settings: Settings) -> list[list[str]]:
-    path = settings.data_dir / "effects.log"
-    return [line.split() for line in path.read_text().splitlines()] if path.exists() else []
 
 
 async def test_a_failing_task_is_retried_without_blocking_and_then_completes(settings: Settings) -> None:
