@@ -13,7 +13,7 @@ import faust
 from feynman.settings import Settings, get_settings
 from schemas.tasks import TASK_ROUTES
 from schemas.topics import Topics
-from streams import health, session_tasks, status_table, transcripts
+from streams import analysis_tasks, costs, health, session_tasks, status_table, transcripts
 from streams.consumer import PipelineApp
 from streams.runtime import Runtime
 from streams.tasks import TaskType
@@ -53,6 +53,8 @@ def create_app(
     status_table.install(rt)
     transcripts.install(rt)
     session_tasks.install(rt)
+    analysis_tasks.install(rt)
+    costs.install(rt)
     rt.add_task_types(task_types)
     rt.install()
     return app
