@@ -11,7 +11,7 @@ from tests.support import api_client, read_topic, running_worker, wait_for
 
 FIRST = "Photosynthesis is kind of how plants eat. The chlorophyll somehow turns sunlight into sugar."
 SECOND = (
-    "Chlorophyll is the green stuff in leaves that catches light, like a solar panel. "
+    "Chlorophyll is the green stuff in leaves that catches light, for example in a leaf. "
     "Because it catches light, the plant gets energy to build sugar from air and water."
 )
 
