@@ -13,7 +13,15 @@ import faust
 from feynman.settings import Settings, get_settings
 from schemas.tasks import TASK_ROUTES
 from schemas.topics import Topics
-from streams import analysis_tasks, costs, health, session_tasks, status_table, transcripts
+from streams import (
+    analysis_tasks,
+    consolidation_tasks,
+    costs,
+    health,
+    session_tasks,
+    status_table,
+    transcripts,
+)
 from streams.consumer import PipelineApp
 from streams.runtime import Runtime
 from streams.tasks import TaskType
@@ -54,6 +62,7 @@ def create_app(
     transcripts.install(rt)
     session_tasks.install(rt)
     analysis_tasks.install(rt)
+    consolidation_tasks.install(rt)
     costs.install(rt)
     rt.add_task_types(task_types)
     rt.install()
