@@ -21,6 +21,7 @@ from streams import (
     session_tasks,
     status_table,
     transcripts,
+    vectors,
 )
 from streams.consumer import PipelineApp
 from streams.runtime import Runtime
@@ -62,7 +63,8 @@ def create_app(
     transcripts.install(rt)
     session_tasks.install(rt)
     analysis_tasks.install(rt)
-    consolidation_tasks.install(rt)
+    memory = consolidation_tasks.install(rt)
+    vectors.install(rt, route_by=memory)
     costs.install(rt)
     rt.add_task_types(task_types)
     rt.install()
