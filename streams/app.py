@@ -18,6 +18,7 @@ from streams import (
     consolidation_tasks,
     costs,
     health,
+    monitoring,
     session_tasks,
     status_table,
     transcripts,
@@ -58,7 +59,9 @@ def create_app(
         canonical_url=f"http://{settings.worker_host}:{settings.worker_web_port}",
     )
     rt = Runtime(app=app, settings=settings, topics=topics, routes={**TASK_ROUTES, **(routes or {})})
-    health.install(app, stall_after_s=settings.worker_stall_after_s)
+    monitor = monitoring.Monitor(rt)
+    probe = health.install(app, stall_after_s=settings.worker_stall_after_s, collectors=[monitor])
+    monitoring.install(rt, monitor, probe)
     status_table.install(rt)
     transcripts.install(rt)
     session_tasks.install(rt)
