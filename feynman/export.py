@@ -16,6 +16,7 @@ from typing import Any
 
 import orjson
 from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
 
 from feynman.errors import DecodeError
 from feynman.settings import Settings
@@ -68,13 +69,12 @@ async def history(
     """The learner's rows, topic by topic, each topic in partition order."""
     topics = Topics.from_settings(settings)
     names = [topics.conversations.name, topics.analysis_results.name, topics.memories.name]
+    tps = await _partitions(settings, names)
+    if not tps:
+        return
     consumer = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap, enable_auto_commit=False)
     await consumer.start()
     try:
-        await consumer.topics()  # loads the cluster metadata partitions_for_topic reads
-        tps = [TopicPartition(n, p) for n in names for p in (consumer.partitions_for_topic(n) or ())]
-        if not tps:
-            return
         consumer.assign(tps)
         starts = await consumer.beginning_offsets(tps)
         ends = await consumer.end_offsets(tps)
@@ -99,6 +99,22 @@ async def history(
                 progress(done, total)
     finally:
         await consumer.stop()
+
+
+async def _partitions(settings: Settings, names: list[str]) -> list[TopicPartition]:
+    """The partitions of the topics that exist (a consumer with no subscription knows none)."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
+    await admin.start()
+    try:
+        described = await admin.describe_topics(names)
+    finally:
+        await admin.close()
+    return [
+        TopicPartition(t["topic"], p["partition"])
+        for t in described
+        if not t.get("error_code")
+        for p in t["partitions"]
+    ]
 
 
 def to_jsonl(rows: Iterable[dict[str, Any]]) -> str:
