@@ -203,6 +203,43 @@ def bench_chat(rates: str, duration: float, warmup: float) -> None:
     click.echo(table(results))
 
 
+@cli.command()
+@click.option("--user", required=True, help="The learner's user id.")
+@click.option("--topic", default=None, help="Only this topic (case-insensitive).")
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl", show_default=True)
+@click.option("--out", type=click.File("w"), default="-", help="File to write (default: stdout).")
+@one_line_errors
+def export(user: str, topic: str | None, fmt: str, out: Any) -> None:
+    """A learner's turns, analyses and memory, read from the topics, one flat row each."""
+    from rich.progress import Progress
+
+    from feynman.export import history, to_csv, to_jsonl
+
+    async def collect() -> list[dict[str, Any]]:
+        with Progress(console=None if out.name != "<stdout>" else _stderr_console()) as bar:
+            task = bar.add_task("reading topics", total=None)
+            return [
+                row
+                async for row in history(
+                    get_settings(),
+                    user,
+                    topic,
+                    lambda done, total: bar.update(task, completed=done, total=total),
+                )
+            ]
+
+    rows = asyncio.run(collect())
+    out.write(to_csv(rows) if fmt == "csv" else to_jsonl(rows))
+    click.echo(f"{len(rows)} rows", err=True)
+
+
+def _stderr_console() -> Any:
+    """Progress goes to stderr when the rows go to stdout."""
+    from rich.console import Console
+
+    return Console(stderr=True)
+
+
 @cli.group()
 def schemas() -> None:
     """JSON Schema files of the event types."""

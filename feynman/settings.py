@@ -72,6 +72,29 @@ class Settings(BaseSettings):
     # lane gets a quarter); bounds memory while slow task types catch up.
     worker_max_pending: int = Field(1000, ge=1, le=100_000)
 
+    # Task types (streams/*_tasks.py; docs/task-types.md).
+    # Consolidate a session's memory every this many chat turns (and at its end).
+    consolidate_every_turns: int = Field(5, ge=1, le=1000)
+    # Turns of one session kept for consolidation (the latest win).
+    consolidation_max_turns: int = Field(50, ge=1, le=500)
+    # Quality reports kept per session for GET /sessions/{id}/analysis.
+    analysis_keep_reports: int = Field(20, ge=1, le=500)
+    # Vector writes are batched: up to this many items, or this long, whichever first.
+    vector_batch_size: int = Field(32, ge=1, le=10_000)
+    vector_batch_ms: float = Field(50.0, gt=0, le=60_000)
+    vector_dim: int = Field(384, ge=8, le=8192)
+    # Cost buckets: the learners' calendar (IANA zone), how long buckets are kept after their window.
+    cost_timezone: str = "UTC"
+    cost_day_retention_days: int = Field(400, ge=1)
+    cost_hour_retention_days: int = Field(35, ge=1)
+    # Price table file (TOML, see docs/analysis.md); the shipped one when unset.
+    price_table: Path | None = None
+    # The leader publishes cost.report this often (daily), and buckets are pruned this often.
+    cost_report_interval_s: float = Field(24 * 3600.0, gt=0)
+    cost_cleanup_interval_s: float = Field(600.0, gt=0)
+    # Every worker publishes a monitoring.snapshot this often.
+    monitoring_interval_s: float = Field(15.0, gt=0)
+
     # Status web view (producers.webview), served by the API.
     # Signs the view's session cookies (HMAC); required in production, random per process otherwise.
     ui_session_secret: SecretStr | None = None

@@ -28,6 +28,7 @@ from producers.publisher import Publisher
 from producers.questions import QuestionService
 from producers.routes_chat import router as chat_router
 from producers.routes_events import router as events_router
+from producers.routes_learning import router as learning_router
 from producers.routes_ops import router as ops_router
 from producers.routes_sessions import router as sessions_router
 from producers.routes_tasks import router as tasks_router
@@ -88,7 +89,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
-    for router in (chat_router, events_router, tasks_router, sessions_router):
+    for router in (chat_router, events_router, tasks_router, sessions_router, learning_router):
         app.include_router(router, dependencies=[Depends(require_api_key)], responses=REQUEST_ERRORS)
     app.include_router(ops_router)
     # The web view authenticates on its own terms: a session cookie as well as X-API-Key.

@@ -79,6 +79,23 @@ class StatusClient:
         tasks: list[dict[str, Any]] = response.json().get("tasks", [])
         return tasks
 
+    async def lookup(self, path: str, params: dict[str, str] | None = None) -> dict[str, Any] | None:
+        """A worker route's JSON answer, or ``None`` when it answers 404 (nothing stored for that key).
+
+        ``path`` is a worker route such as ``/learners/u1/memory/``; the worker forwards
+        keyed lookups to the worker that owns the key's partition.
+        """
+        try:
+            response = await self._client.get(path, params=params)
+        except httpx.HTTPError as exc:
+            raise StatusUnavailableError(f"no worker answered at {self._client.base_url}: {exc!r}") from exc
+        if response.status_code == 404:
+            return None
+        if response.status_code != 200:
+            raise StatusUnavailableError(f"worker answered {response.status_code} for {path}")
+        body: dict[str, Any] = response.json()
+        return body
+
     async def worker_health(self) -> str:
         """``ok``, or why the worker is not ready."""
         try:

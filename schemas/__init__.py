@@ -6,11 +6,15 @@ imports neither Faust nor FastAPI nor aiokafka.
 
 from schemas.envelope import Envelope, decode, encode, new_envelope, ordering_key
 from schemas.events import (
+    AnalysisCompleted,
     ChatTurn,
     ConversationEnded,
+    CostReport,
     DeadLetter,
     LlmUsage,
+    MemoryConsolidated,
     MemoryRequested,
+    MonitoringSnapshot,
     TaskStatusChanged,
 )
 from schemas.registry import REGISTRY, EventRegistry
@@ -19,13 +23,17 @@ from schemas.topics import Topics
 
 __all__ = [
     "REGISTRY",
+    "AnalysisCompleted",
     "ChatTurn",
     "ConversationEnded",
+    "CostReport",
     "DeadLetter",
     "Envelope",
     "EventRegistry",
     "LlmUsage",
+    "MemoryConsolidated",
     "MemoryRequested",
+    "MonitoringSnapshot",
     "TaskStatus",
     "TaskStatusChanged",
     "Topics",

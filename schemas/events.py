@@ -9,7 +9,7 @@ the same limits.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
@@ -149,3 +149,77 @@ class TaskRetry(Payload):
     origin_offset: int = Field(ge=0)
     original_b64: str
     original_key: str | None = None
+
+
+LearnerId = UserId
+Report = dict[str, Any]
+
+
+@REGISTRY.register("analysis.completed", 1)
+class AnalysisCompleted(Payload):
+    """One turn's quality report, keyed by learner so per-learner folds are co-partitioned.
+
+    Carries the explanation so the vector chain can embed it on the learner's
+    partition without reading the conversations topic again.
+    """
+
+    ordering_fields: ClassVar[tuple[str, ...]] = ("learner_id",)
+
+    learner_id: LearnerId = Field(description="user_id, or the session id for anonymous learners")
+    session_id: SessionId
+    topic: TopicName
+    turn_event_id: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    explanation: Text
+    report: Report
+    user_id: UserId | None = None
+
+
+@REGISTRY.register("memory.consolidated", 1)
+class MemoryConsolidated(Payload):
+    """A session digest for a learner's long-term memory of a topic, keyed by learner.
+
+    ``explanations`` (bounded) lets the memory fold close earlier open questions
+    that this session answered.
+    """
+
+    ordering_fields: ClassVar[tuple[str, ...]] = ("learner_id",)
+
+    learner_id: LearnerId
+    topic: TopicName
+    trigger: Literal["chat.turn", "conversation.ended", "memory.requested"]
+    source_event_id: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    digest: Report
+    explanations: list[Annotated[str, StringConstraints(max_length=20_000)]] = Field(
+        default_factory=list, max_length=50
+    )
+    session_id: SessionId | None = None
+    user_id: UserId | None = None
+
+
+@REGISTRY.register("cost.report", 1)
+class CostReport(Payload):
+    """LLM spend of one UTC day, per learner and per model (decimal strings)."""
+
+    ordering_fields: ClassVar[tuple[str, ...]] = ("day",)
+
+    day: Annotated[str, StringConstraints(pattern=r"^\d{4}-\d{2}-\d{2}$")]
+    currency: str
+    generated_at: datetime
+    complete: bool = Field(description="The day is over (else: the running day so far)")
+    totals: Report
+    by_user: dict[str, Report]
+    by_model: dict[str, Report]
+
+
+@REGISTRY.register("monitoring.snapshot", 1)
+class MonitoringSnapshot(Payload):
+    """One worker's view of pipeline health: lag per topic, pending events per task type, counts."""
+
+    ordering_fields: ClassVar[tuple[str, ...]] = ("worker",)
+
+    worker: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    at: datetime
+    lag_by_topic: dict[str, int]
+    queue_size_by_task_type: dict[str, int]
+    counters: dict[str, int]
+    assigned_partitions: int = Field(ge=0)

@@ -32,10 +32,15 @@ _TERMINAL = frozenset({TaskStatus.COMPLETED, TaskStatus.DEAD, TaskStatus.INVALID
 
 # Task types that exist today, by the event types that trigger them. The worker
 # runs exactly these; the API derives the task ids it returns from this table.
+# Result events (analysis.completed, memory.consolidated) are keyed by learner
+# and feed the per-learner task types: see docs/task-types.md.
 TASK_ROUTES: dict[str, tuple[str, ...]] = {
-    "chat.turn": ("transcript",),
-    "memory.requested": ("transcript",),
-    "conversation.ended": ("transcript",),
+    "chat.turn": ("transcript", "analysis", "consolidation"),
+    "memory.requested": ("transcript", "consolidation"),
+    "conversation.ended": ("transcript", "consolidation"),
+    "llm.usage": ("costs",),
+    "analysis.completed": ("progress", "vectors"),
+    "memory.consolidated": ("memory", "vectors"),
 }
 
 # The task type that stands for a record that could not be decoded at all.

@@ -50,6 +50,16 @@ class Topics:
     session_tasks_changelog: TopicSpec
     completed_tasks_changelog: TopicSpec
     result_cache_changelog: TopicSpec
+    analysis_results: TopicSpec
+    memories: TopicSpec
+    cost_reports: TopicSpec
+    monitoring: TopicSpec
+    session_analysis_changelog: TopicSpec
+    learner_progress_changelog: TopicSpec
+    consolidation_changelog: TopicSpec
+    learner_memory_changelog: TopicSpec
+    cost_user_day_changelog: TopicSpec
+    cost_model_hour_changelog: TopicSpec
     dead_letter: TopicSpec
     replay: TopicSpec
     retry_tiers: tuple[TopicSpec, ...]
@@ -59,6 +69,10 @@ class Topics:
         p = settings.topic_prefix
         n = settings.topic_partitions
         rf = settings.replication_factor
+
+        def changelog(name: str, description: str) -> TopicSpec:
+            return TopicSpec(f"{p}.{name}-table-changelog", n, rf, "compact", None, description)
+
         return cls(
             conversations=TopicSpec(
                 f"{p}.conversations",
@@ -130,6 +144,59 @@ class Topics:
                 None,
                 "Changelog of the result_cache table (compacted): result per task type and input hash.",
             ),
+            # Result topics keyed by learner (user id, else session id): folds per
+            # learner read them, so their tables are co-partitioned with them.
+            analysis_results=TopicSpec(
+                f"{p}.analysis",
+                n,
+                rf,
+                "delete",
+                30 * DAY_MS,
+                "analysis.completed events (a turn's quality report), keyed by learner id.",
+            ),
+            memories=TopicSpec(
+                f"{p}.memories",
+                n,
+                rf,
+                "delete",
+                90 * DAY_MS,
+                "memory.consolidated events (a session digest), keyed by learner id.",
+            ),
+            cost_reports=TopicSpec(
+                f"{p}.cost-reports",
+                n,
+                rf,
+                "delete",
+                400 * DAY_MS,
+                "cost.report events, keyed by day (published by the leader worker).",
+            ),
+            monitoring=TopicSpec(
+                f"{p}.monitoring",
+                n,
+                rf,
+                "delete",
+                7 * DAY_MS,
+                "monitoring.snapshot events, keyed by worker.",
+            ),
+            # Each changelog is co-partitioned with the topic whose events write it.
+            session_analysis_changelog=changelog(
+                "session-analysis", "Changelog of session_analysis (conversations' keys: session id)."
+            ),
+            learner_progress_changelog=changelog(
+                "learner-progress", "Changelog of learner_progress (analysis topic's keys: learner id)."
+            ),
+            consolidation_changelog=changelog(
+                "consolidation-sessions", "Changelog of consolidation_sessions (conversations' keys)."
+            ),
+            learner_memory_changelog=changelog(
+                "learner-memory", "Changelog of learner_memory (memories topic's keys: learner id)."
+            ),
+            cost_user_day_changelog=changelog(
+                "cost-user-day", "Changelog of cost_user_day (llm-usage keys); a global table."
+            ),
+            cost_model_hour_changelog=changelog(
+                "cost-model-hour", "Changelog of cost_model_hour (llm-usage keys); a global table."
+            ),
             replay=TopicSpec(
                 f"{p}.replay",
                 n,
@@ -173,6 +240,16 @@ class Topics:
             self.session_tasks_changelog,
             self.completed_tasks_changelog,
             self.result_cache_changelog,
+            self.analysis_results,
+            self.memories,
+            self.cost_reports,
+            self.monitoring,
+            self.session_analysis_changelog,
+            self.learner_progress_changelog,
+            self.consolidation_changelog,
+            self.learner_memory_changelog,
+            self.cost_user_day_changelog,
+            self.cost_model_hour_changelog,
             self.dead_letter,
             self.replay,
             *self.retry_tiers,
@@ -194,6 +271,14 @@ class Topics:
             return self.task_status
         if event_type == "dead.letter":
             return self.dead_letter
+        if event_type == "analysis.completed":
+            return self.analysis_results
+        if event_type == "memory.consolidated":
+            return self.memories
+        if event_type == "cost.report":
+            return self.cost_reports
+        if event_type == "monitoring.snapshot":
+            return self.monitoring
         if event_type == "task.retry":
             # The runtime picks the tier by delay (retry_tier_for); this is the shortest.
             return self.retry_tiers[0]

@@ -13,7 +13,17 @@ import faust
 from feynman.settings import Settings, get_settings
 from schemas.tasks import TASK_ROUTES
 from schemas.topics import Topics
-from streams import health, session_tasks, status_table, transcripts
+from streams import (
+    analysis_tasks,
+    consolidation_tasks,
+    costs,
+    health,
+    monitoring,
+    session_tasks,
+    status_table,
+    transcripts,
+    vectors,
+)
 from streams.consumer import PipelineApp
 from streams.runtime import Runtime
 from streams.tasks import TaskType
@@ -49,10 +59,16 @@ def create_app(
         canonical_url=f"http://{settings.worker_host}:{settings.worker_web_port}",
     )
     rt = Runtime(app=app, settings=settings, topics=topics, routes={**TASK_ROUTES, **(routes or {})})
-    health.install(app, stall_after_s=settings.worker_stall_after_s)
+    monitor = monitoring.Monitor(rt)
+    probe = health.install(app, stall_after_s=settings.worker_stall_after_s, collectors=[monitor])
+    monitoring.install(rt, monitor, probe)
     status_table.install(rt)
     transcripts.install(rt)
     session_tasks.install(rt)
+    analysis_tasks.install(rt)
+    memory = consolidation_tasks.install(rt)
+    vectors.install(rt, route_by=memory)
+    costs.install(rt)
     rt.add_task_types(task_types)
     rt.install()
     return app

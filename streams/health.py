@@ -35,7 +35,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 import faust
@@ -328,15 +328,20 @@ def _round(seconds: float | None) -> float | None:
     return None if seconds is None else round(seconds, 3)
 
 
-def install(app: faust.App, *, stall_after_s: float | None = None) -> LivenessProbe:
+def install(
+    app: faust.App, *, stall_after_s: float | None = None, collectors: Sequence[Collector] = ()
+) -> LivenessProbe:
     """Register the liveness sensor and timer and the ``/health/`` and ``/metrics/`` routes.
 
-    ``stall_after_s`` defaults to the ``worker_stall_after_s`` setting.
+    ``stall_after_s`` defaults to the ``worker_stall_after_s`` setting; ``collectors``
+    add metrics of other modules (e.g. monitoring) to ``/metrics/``.
     """
     probe = LivenessProbe(app, stall_after_s if stall_after_s is not None else stall_after_s_from_settings())
     app.sensors.add(LivenessSensor(probe))
     registry = CollectorRegistry()
     registry.register(LivenessCollector(probe))
+    for collector in collectors:
+        registry.register(collector)
 
     @app.timer(refresh_interval(probe.stall_after_s), name="liveness_refresh")
     async def refresh_liveness() -> None:

@@ -183,3 +183,31 @@ def digest_to_dict(digest: SessionDigest) -> dict[str, Any]:
     data["summary"], data["open_questions"] = list(digest.summary), list(digest.open_questions)
     data["concepts"] = [asdict(c) for c in digest.concepts]
     return data
+
+
+def digest_from_dict(data: Mapping[str, Any], explanations: Sequence[str] = ()) -> SessionDigest:
+    """A digest back from :func:`digest_to_dict` (a result event), with the explanations sent beside it."""
+    return SessionDigest(
+        session_id=str(data["session_id"]),
+        topic=str(data["topic"]),
+        user_id=data.get("user_id"),
+        language=str(data["language"]),
+        summary=tuple(data["summary"]),
+        concepts=tuple(Concept(c["term"], c["status"], int(c["mentions"])) for c in data["concepts"]),
+        open_questions=tuple(data["open_questions"]),
+        clarity=float(data["clarity"]),
+        score=float(data["score"]),
+        explanations=tuple(explanations),
+    )
+
+
+def turns_from_history(history: Sequence[Mapping[str, str]]) -> list[SessionTurn]:
+    """A stored conversation (user and assistant lines) as turns: each user line and the replies after it."""
+    turns: list[SessionTurn] = []
+    for line in history:
+        if line["role"] == "user" and line["content"].strip():
+            turns.append(SessionTurn(line["content"]))
+        elif line["role"] == "assistant" and turns and line["content"].strip():
+            last = turns[-1]
+            turns[-1] = SessionTurn(last.explanation, (*last.questions, line["content"]))
+    return turns

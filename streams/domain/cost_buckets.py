@@ -107,3 +107,8 @@ def _aware(ts: datetime) -> datetime:
     if ts.tzinfo is None:
         raise ValueError("timestamps must carry a time zone (event times are RFC 3339 UTC)")
     return ts
+
+
+def prune(buckets: dict[str, dict[str, Any]], now: datetime) -> dict[str, dict[str, Any]]:
+    """The buckets of a table row that have not expired (a restored row expires like any other)."""
+    return {key: bucket for key, bucket in buckets.items() if not expired(bucket, now)}

@@ -66,6 +66,17 @@ def fold_progress(
     event_id: str,
 ) -> LearnerProgress:
     """The progress after one more analysed turn; ``previous`` unchanged if ``event_id`` was folded."""
+    return fold_clarity(previous, report.clarity, topic=topic, event_id=event_id)
+
+
+def fold_clarity(
+    previous: LearnerProgress | Mapping[str, Any] | None,
+    clarity: float,
+    *,
+    topic: str,
+    event_id: str,
+) -> LearnerProgress:
+    """:func:`fold_progress` from the clarity alone (a report read back from a result event)."""
     if previous is None:
         state = LearnerProgress()
     elif isinstance(previous, LearnerProgress):
@@ -75,14 +86,14 @@ def fold_progress(
     if event_id in state.seen_events:
         return state
     count = state.count + 1
-    recent = (*state.recent, report.clarity)[-RECENT:]
+    recent = (*state.recent, clarity)[-RECENT:]
     key = topic_key(topic)
     best = dict(state.best_by_topic)
-    best[key] = max(best.get(key, report.clarity), report.clarity)
+    best[key] = max(best.get(key, clarity), clarity)
     return replace(
         state,
         count=count,
-        mean_clarity=round(state.mean_clarity + (report.clarity - state.mean_clarity) / count, 4),
+        mean_clarity=round(state.mean_clarity + (clarity - state.mean_clarity) / count, 4),
         recent=recent,
         trend=trend(recent),
         best_by_topic=best,

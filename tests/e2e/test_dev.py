@@ -73,7 +73,7 @@ def test_dev_starts_broker_worker_and_api_and_ctrl_c_stops_them_all(
         api = f"http://127.0.0.1:{s.api_port}"
         accepted = httpx.post(f"{api}/events", json=TURN, timeout=10)
         assert accepted.status_code == 202, accepted.text
-        [tid] = accepted.json()["task_ids"]
+        tid = accepted.json()["task_ids"][0]
         status = None
         while time.monotonic() < deadline and status != "completed":
             status = httpx.get(f"{api}/task/{tid}", timeout=10).json()["status"]

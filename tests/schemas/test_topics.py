@@ -113,6 +113,10 @@ def test_every_registered_event_type_is_published_to_a_declared_event_topic(even
         ("llm.usage", "llm_usage"),
         ("task.status", "task_status"),
         ("dead.letter", "dead_letter"),
+        ("analysis.completed", "analysis_results"),
+        ("memory.consolidated", "memories"),
+        ("cost.report", "cost_reports"),
+        ("monitoring.snapshot", "monitoring"),
     ],
 )
 def test_each_event_type_goes_to_its_own_topic(event_type: str, attribute: str) -> None:
@@ -130,6 +134,10 @@ def test_the_routing_table_above_names_every_registered_type() -> None:
         "task.status",
         "dead.letter",
         "task.retry",
+        "analysis.completed",
+        "memory.consolidated",
+        "cost.report",
+        "monitoring.snapshot",
     }
 
     assert routed == set(REGISTRY.types())

@@ -26,7 +26,7 @@ async def test_the_view_follows_a_task_and_the_group_lag_drops_to_zero(settings:
         async with api_client(settings) as api:
             accepted = await api.post("/events", json={"type": "chat.turn", "v": 1, "data": TURN})
             assert accepted.status_code == 202, accepted.text
-            [tid] = accepted.json()["task_ids"]
+            tid = accepted.json()["task_ids"][0]
 
             async def completed() -> dict | None:
                 r = await api.get(f"/ui/api/tasks/{tid}")
@@ -36,17 +36,18 @@ async def test_the_view_follows_a_task_and_the_group_lag_drops_to_zero(settings:
             assert record["session_id"] == "s-view" and record["name"] == "transcript"
 
             page = (await api.get("/ui/api/tasks", params={"session_id": "s-view"})).json()
-            assert page["total"] == 1 and page["items"][0]["task_id"] == tid
+            # The turn's tasks and those of its analysis result, which names the session too.
+            assert tid in {item["task_id"] for item in page["items"]} and page["total"] == len(page["items"])
             none = (await api.get("/ui/api/tasks", params={"session_id": "s-view", "status": "dead"})).json()
             assert none["total"] == 0
 
             summary = (await api.get("/ui/api/summary")).json()
-            assert summary["by_type"] == {"transcript": 1}
-            assert summary["by_status"] == {"completed": 1}
+            assert summary["by_type"]["transcript"] == 1 and summary["by_type"]["analysis"] == 1
+            assert summary["by_status"]["completed"] >= 1
 
             stats = (await api.get("/ui/api/stats", params={"minutes": 5})).json()
-            [latency] = stats["latency"]
-            assert latency["task_type"] == "transcript" and latency["count"] == 1
+            [latency] = [x for x in stats["latency"] if x["task_type"] == "transcript"]
+            assert latency["count"] == 1
             assert 0 <= latency["p50_s"] <= latency["p99_s"] < 30
             assert stats["throughput"]["per_type"]["transcript"][-2:] in ([0, 1], [1, 0])
 

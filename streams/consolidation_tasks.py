@@ -1,0 +1,160 @@
+"""The ``consolidation`` and ``memory`` task types, their tables and the memory route.
+
+``consolidation`` runs on the conversations topic (keyed by session). It keeps
+the session's turns in ``consolidation_sessions`` (its own table, so it never
+races the transcript task for the same turn) and, every K turns, when the
+conversation ends or when /memorize asks, digests them and publishes
+``memory.consolidated`` keyed by *learner*. Memory is per (learner, topic), and
+one learner's sessions sit on different partitions (and workers): folding it
+here would let two workers write one row. ``memory`` folds it instead from the
+memories topic, where all of a learner's digests share one partition, into
+``learner_memory`` (keyed by learner, co-partitioned with that topic).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import faust
+from faust.web import Request, Response, View
+
+from schemas.envelope import Envelope, ordering_key, rfc3339
+from schemas.events import ChatTurn, ConversationEnded, MemoryConsolidated, MemoryRequested
+from streams.analysis_tasks import learner_of
+from streams.domain.consolidation import (
+    SessionTurn,
+    consolidate_session,
+    digest_from_dict,
+    digest_to_dict,
+    merge_memory,
+    turns_from_history,
+)
+from streams.domain.progress import topic_key
+from streams.domain.transcript import record_turn
+from streams.results import publish_result, result_event_id
+from streams.runtime import Runtime
+from streams.tasks import Priority, TaskContext, TaskType
+
+# Bound on the explanations a memory.consolidated event carries (bytes, roughly).
+MAX_EXPLANATION_CHARS = 200_000
+
+
+def install(rt: Runtime) -> faust.Table:
+    sessions = rt.table(
+        "consolidation_sessions",
+        rt.topics.consolidation_changelog,
+        help="Per session: the turns consolidation digests (latest consolidation_max_turns).",
+    )
+    memory = rt.table(
+        "learner_memory",
+        rt.topics.learner_memory_changelog,
+        help="Per learner: long-term memory per topic, folded from memory.consolidated.",
+    )
+    every = rt.settings.consolidate_every_turns
+    keep = rt.settings.consolidation_max_turns
+
+    async def publish(
+        context: TaskContext,
+        envelope: Envelope[Any],
+        turns: list[SessionTurn],
+        *,
+        topic: str,
+        session_id: str,
+        user_id: str | None,
+    ) -> str | None:
+        if not turns:
+            return None
+        digest = consolidate_session(turns, topic=topic, session_id=session_id, user_id=user_id)
+        explanations = _bounded([t.explanation for t in turns][-50:])
+        result = MemoryConsolidated(
+            learner_id=learner_of(user_id, session_id),
+            user_id=user_id,
+            session_id=session_id,
+            topic=topic,
+            trigger=envelope.type,
+            source_event_id=envelope.id,
+            digest=digest_to_dict(digest),
+            explanations=explanations,
+        )
+        return await publish_result(rt, rt.topics.memories, result, event_id=result_event_id(context))
+
+    async def consolidation(envelope: Envelope[Any], context: TaskContext) -> str | None:
+        data = envelope.data
+        key = ordering_key(envelope)
+        if isinstance(data, MemoryRequested):
+            turns = turns_from_history([u.model_dump() for u in data.conversation_history])
+            session_id = data.session_id or envelope.id
+            return await publish(
+                context, envelope, turns, topic=data.topic, session_id=session_id, user_id=data.user_id
+            )
+        state = sessions.get(key)
+        if isinstance(data, ChatTurn):
+            state = record_turn(
+                state,
+                event_id=envelope.id,
+                at=rfc3339(envelope.ts),
+                topic=data.topic,
+                user_input=data.user_input,
+                questions=list(data.questions),
+                keep=keep,
+            )
+            state = {**state, "user_id": data.user_id or state.get("user_id")}
+            sessions[key] = state
+            if state["turns"] % every:
+                return None
+        elif not isinstance(data, ConversationEnded):
+            raise TypeError(f"consolidation cannot handle {envelope.type}")
+        if state is None:
+            return None
+        turns = [SessionTurn(t["user_input"], tuple(t["questions"])) for t in state["recent"]]
+        user_id = getattr(data, "user_id", None) or state.get("user_id")
+        return await publish(context, envelope, turns, topic=state["topic"], session_id=key, user_id=user_id)
+
+    async def fold(envelope: Envelope[Any], context: TaskContext) -> str:
+        data = envelope.data
+        if not isinstance(data, MemoryConsolidated):
+            raise TypeError(f"memory cannot handle {envelope.type}")
+        key = ordering_key(envelope)
+        row = memory.get(key) or {"topics": {}}
+        slot = topic_key(data.topic)
+        merged = merge_memory(row["topics"].get(slot), digest_from_dict(data.digest, data.explanations))
+        memory[key] = {"topics": {**row["topics"], slot: merged}}
+        return f"learner_memory/{key}/{slot}"
+
+    rt.add_task_types(
+        [
+            TaskType("consolidation", consolidation, max_attempts=2, timeout_s=60.0),
+            TaskType("memory", fold, priority=Priority.MEDIUM, timeout_s=30.0),
+        ]
+    )
+
+    @rt.app.page("/learners/{learner_id}/memory/")
+    @rt.app.table_route(table=memory, match_info="learner_id")
+    async def learner_memory(web: View, request: Request, learner_id: str) -> Response:
+        row = memory.get(learner_id)
+        topics = {k: _public(v) for k, v in (row or {"topics": {}})["topics"].items()}
+        wanted = request.query.get("topic")
+        if wanted:
+            topics = {k: v for k, v in topics.items() if k == topic_key(wanted)}
+        if not topics:
+            return web.json({"detail": f"no memory for learner {learner_id}"}, status=404)
+        return web.json({"learner_id": learner_id, "topics": topics})
+
+    return memory
+
+
+def _public(memory: dict[str, Any]) -> dict[str, Any]:
+    """A memory without ``before_last`` (kept only to make re-merging a session idempotent)."""
+    return {k: v for k, v in memory.items() if k != "before_last"}
+
+
+def _bounded(explanations: list[str]) -> list[str]:
+    """The latest explanations that fit in :data:`MAX_EXPLANATION_CHARS`."""
+    out: list[str] = []
+    size = 0
+    for text in reversed(explanations):
+        size += len(text)
+        if size > MAX_EXPLANATION_CHARS:
+            break
+        out.append(text)
+    return out[::-1]

@@ -1,0 +1,30 @@
+"""Publishing a task's result event: deterministic id, keyed by its ordering key, acknowledged.
+
+A handler may run twice for one task (at-least-once delivery), so its result event
+gets an id derived from the task: the copy a re-run publishes has the same id, and
+the task types downstream, whose task ids derive from that event id, skip it.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel
+
+from schemas.envelope import encode, new_envelope, ordering_key
+from schemas.tasks import task_id
+from schemas.topics import TopicSpec
+from streams.runtime import Runtime
+from streams.tasks import TaskContext
+
+
+def result_event_id(context: TaskContext, part: str = "") -> str:
+    """The id of the result event of ``context``'s task (``part`` tells several apart)."""
+    return task_id(f"{context.task_type}.result{part}", context.task_id)
+
+
+async def publish_result(rt: Runtime, spec: TopicSpec, payload: BaseModel, *, event_id: str) -> str:
+    """Publish ``payload`` to ``spec`` and wait for Kafka's ack; returns a result reference."""
+    envelope = new_envelope(payload, event_id=event_id, source=rt.worker)
+    key = ordering_key(envelope)
+    fut = await rt.topic(spec).send(key=key, value=encode(envelope))
+    await fut
+    return f"{spec.name}/{key}/{envelope.id}"

@@ -1,0 +1,101 @@
+"""The costs task type: usage priced into buckets that survive a worker restart, reports, dead letters."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import httpx
+from aiokafka import AIOKafkaProducer
+
+from feynman.settings import Settings
+from feynman.topic_admin import ensure_topics
+from schemas import CostReport, LlmUsage, decode, encode, new_envelope, ordering_key, task_id
+from schemas.envelope import Envelope
+from schemas.topics import Topics
+from tests.support import api_client, read_topic, running_worker, wait_for
+
+
+def usage(model: str = "gpt-4o-mini", prompt: int = 1000, completion: int = 500) -> Envelope[LlmUsage]:
+    return new_envelope(
+        LlmUsage(
+            model=model, prompt_tokens=prompt, completion_tokens=completion, latency_ms=5, user_id="u-cost"
+        )
+    )
+
+
+async def publish(settings: Settings, *envelopes: Envelope[LlmUsage]) -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap, acks="all")
+    await producer.start()
+    try:
+        topic = Topics.from_settings(settings).llm_usage.name
+        for envelope in envelopes:
+            await producer.send_and_wait(topic, encode(envelope), key=ordering_key(envelope).encode())
+    finally:
+        await producer.stop()
+
+
+async def totals_with(api: httpx.AsyncClient, calls: int) -> dict | None:
+    r = await api.get("/costs", params={"user": "u-cost"})
+    assert r.status_code == 200, r.text
+    return r.json() if r.json()["total"]["calls"] == calls else None
+
+
+async def todays_report(settings: Settings, *, calls: int) -> CostReport | None:
+    """The newest cost.report of today that counts ``calls`` calls, if the leader published one."""
+    topic = Topics.from_settings(settings).cost_reports.name
+    records = await read_topic(settings.kafka_bootstrap, topic, count=1000, timeout=1.0)
+    today = datetime.now(UTC).date().isoformat()
+    reports = [decode(r.value).data for r in records]
+    return next((r for r in reversed(reports) if r.day == today and r.totals["calls"] == calls), None)
+
+
+async def test_costs_add_up_exactly_once_across_a_worker_restart(settings_factory) -> None:
+    settings = settings_factory(cost_report_interval_s=2.0)
+    await ensure_topics(settings.bootstrap_servers, Topics.from_settings(settings).all())
+    first, second, third = (
+        usage(),
+        usage(prompt=2000, completion=0),
+        usage(model="gpt-4o", prompt=10, completion=10),
+    )
+    await publish(settings, first, second)
+    async with api_client(settings) as api:
+        with running_worker(settings):
+            before = await wait_for(lambda: totals_with(api, 2), timeout=30)
+        # Redelivered usage (same event id) and a new one, while no worker runs.
+        await publish(settings, first, third)
+        with running_worker(settings, name="worker2"):
+            after = await wait_for(lambda: totals_with(api, 3), timeout=30)
+            bad_range = await api.get("/costs", params={"from": "2025-02-02", "to": "2025-02-01"})
+            report = await wait_for(lambda: todays_report(settings, calls=3), timeout=20)
+
+    # gpt-4o-mini: 0.15 / 0.60 USD per million tokens; gpt-4o: 2.50 / 10.00.
+    mini = Decimal("0.15") * 1000 / 10**6 + Decimal("0.60") * 500 / 10**6 + Decimal("0.15") * 2000 / 10**6
+    big = Decimal("2.50") * 10 / 10**6 + Decimal("10.00") * 10 / 10**6
+    assert Decimal(before["total"]["cost"]) == mini
+    assert Decimal(after["total"]["cost"]) == mini + big
+    assert after["total"]["input_tokens"] == 3010 and after["currency"] == "USD"
+    [day] = after["by_day"]
+    assert day["window"] == datetime.now(UTC).date().isoformat()
+    assert day["models"] == {"gpt-4o-mini": 2, "gpt-4o": 1}
+    assert bad_range.status_code == 422 and bad_range.json()["reason"] == "bad_range"
+
+    assert Decimal(report.totals["cost"]) == mini + big and not report.complete
+    assert report.by_user["u-cost"]["calls"] == 3
+    assert report.by_model["gpt-4o"]["calls"] == 1 and report.by_model["gpt-4o-mini"]["calls"] == 2
+
+
+async def test_usage_of_an_unpriced_model_is_dead_lettered_without_retries(settings: Settings) -> None:
+    unknown = usage(model="no-such-model")
+    await publish(settings, unknown)
+    with running_worker(settings):
+        async with api_client(settings) as api:
+            tid = task_id("costs", unknown.id)
+
+            async def dead() -> dict | None:
+                r = await api.get(f"/task/{tid}")
+                return r.json() if r.status_code == 200 and r.json()["status"] == "dead" else None
+
+            record = await wait_for(dead, timeout=30)
+    assert record["retry_count"] == 0
+    assert "no-such-model" in record["error"]

@@ -1,0 +1,65 @@
+"""``feynman export``: one learner's turns, analyses and memories from the real topics, flattened."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+
+import orjson
+from aiokafka import AIOKafkaProducer
+from click.testing import CliRunner, Result
+
+from feynman.cli import cli
+from feynman.settings import Settings
+from schemas import AnalysisCompleted, ChatTurn, encode, new_envelope, ordering_key
+from schemas.topics import Topics
+from tests.support import child_env
+
+
+async def test_export_keeps_only_the_learners_records_as_flat_rows(settings: Settings) -> None:
+    topics = Topics.from_settings(settings)
+    mine = new_envelope(ChatTurn(session_id="s1", topic="Gravity", user_input="Things fall.", user_id="u-x"))
+    other = new_envelope(ChatTurn(session_id="s2", topic="Gravity", user_input="Other.", user_id="u-y"))
+    analysis = new_envelope(
+        AnalysisCompleted(
+            learner_id="u-x",
+            user_id="u-x",
+            session_id="s1",
+            topic="Gravity",
+            turn_event_id=mine.id,
+            explanation="Things fall.",
+            report={"clarity": 42.0, "hedges": ["kind of"]},
+        )
+    )
+    producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap, acks="all")
+    await producer.start()
+    try:
+        for spec, envelope in (
+            (topics.conversations, mine),
+            (topics.conversations, other),
+            (topics.analysis_results, analysis),
+        ):
+            await producer.send_and_wait(spec.name, encode(envelope), key=ordering_key(envelope).encode())
+    finally:
+        await producer.stop()
+
+    runner = CliRunner()
+    env = child_env(settings)
+
+    async def run(*args: str) -> Result:
+        # The command runs its own event loop: give it a thread.
+        return await asyncio.to_thread(runner.invoke, cli, ["export", *args], env=env, catch_exceptions=False)
+
+    jsonl = await run("--user", "u-x")
+    as_csv = await run("--user", "u-x", "--format", "csv")
+    none = await run("--user", "u-x", "--topic", "chemistry")
+
+    assert jsonl.exit_code == 0, jsonl.output
+    rows = [orjson.loads(line) for line in jsonl.stdout.splitlines()]
+    assert sorted(r["kind"] for r in rows) == ["analysis", "turn"]
+    [turn] = [r for r in rows if r["kind"] == "turn"]
+    assert turn["event_id"] == mine.id and turn["user_input"] == "Things fall."
+    [analysed] = [r for r in csv.DictReader(io.StringIO(as_csv.stdout)) if r["kind"] == "analysis"]
+    assert analysed["report.clarity"] == "42.0" and analysed["report.hedges"] == '["kind of"]'
+    assert none.stdout == ""
