@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 import click
 
 from feynman.errors import FeynmanError
+from feynman.replay_cli import replay
 from feynman.settings import Settings, get_settings
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -179,6 +180,9 @@ def publish(source: Any) -> None:
         asyncio.run(send(get_settings()))
     click.echo(f"published {len(good)}, rejected {len(bad)}", err=True)
     sys.exit(1 if bad else 0)
+
+
+cli.add_command(replay)
 
 
 @cli.group()

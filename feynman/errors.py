@@ -10,6 +10,9 @@ a one-line message, a 4xx/503 response or a dead letter in one place::
     ├── TopicMismatchError   an existing topic's settings differ from schemas/topics
     ├── DecodeError          a record is not a valid envelope (schemas/)
     ├── PublishError         Kafka did not take a record (producers/)
+    ├── ReplayError          a replay cannot run: topic missing, bad checkpoint (exit 1)
+    │   ├── ReplayUsageError     the selection itself is wrong: empty range, future time (exit 2)
+    │   └── NothingSelectedError the selection matches no record (exit 3)
     ├── LlmError             the LLM backend failed (producers.llm.errors)
     └── PricingError         a usage cannot be priced (streams.domain.pricing)
         └── UnknownModelError    the model is not in the price table
@@ -53,3 +56,21 @@ class DecodeError(FeynmanError):
 
 class PublishError(FeynmanError):
     """Kafka did not acknowledge a record; nothing may be reported as accepted."""
+
+
+class ReplayError(FeynmanError):
+    """``feynman replay`` cannot run; exit code 1 unless a subclass says otherwise."""
+
+    exit_code = 1
+
+
+class ReplayUsageError(ReplayError):
+    """The replay's selection is malformed or contradictory (a usage error, exit 2)."""
+
+    exit_code = 2
+
+
+class NothingSelectedError(ReplayError):
+    """The selection is valid but matches no record: nothing to replay (exit 3)."""
+
+    exit_code = 3

@@ -43,6 +43,21 @@ def envelope_schema(type_name: str, v: int, payload_schema: dict[str, Any]) -> d
             "data": payload_schema,
             "trace_id": {"type": "string"},
             "source": {"type": "string"},
+            "replay": {
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["id"],
+                "description": "Set by `feynman replay`: the replay run (UUIDv7), task types it reruns",
+                "properties": {
+                    "id": {"type": "string", "minLength": 1, "maxLength": 64},
+                    "tasks": {
+                        "type": "array",
+                        "minItems": 1,
+                        "maxItems": 32,
+                        "items": {"type": "string", "minLength": 1, "maxLength": 64},
+                    },
+                },
+            },
         },
     }
     if defs:

@@ -105,6 +105,13 @@ class Settings(BaseSettings):
     ui_max_tasks: int = Field(200_000, ge=100)
     ui_max_dead_letters: int = Field(1_000, ge=10)
 
+    # `feynman replay` checkpoints (one JSON file per replay id); default <data_dir>/replays.
+    replay_dir: Path | None = None
+
+    @property
+    def replay_checkpoint_dir(self) -> Path:
+        return self.replay_dir or self.data_dir / "replays"
+
     @property
     def production(self) -> bool:
         return self.env == "production"

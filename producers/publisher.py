@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterable
+from collections.abc import Awaitable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -95,6 +95,31 @@ class Publisher:
     async def publish_all(self, envelopes: Iterable[Envelope[Any]]) -> list[Published]:
         """Send several envelopes concurrently (one batch) and wait for every ack."""
         return list(await asyncio.gather(*(self.publish(e) for e in envelopes)))
+
+    async def submit_raw(self, topic: str, value: bytes, *, key: str | None) -> Awaitable[Published]:
+        """Queue encoded bytes for sending and return the wait for Kafka's ack.
+
+        Records submitted one after another keep that order in their partition
+        (the idempotent producer appends in call order), and many can be in
+        flight at once: the replay tool submits a batch, then awaits every ack
+        before it checkpoints.
+        """
+        if self._producer is None:
+            await self.start()
+        assert self._producer is not None
+        try:
+            fut = await self._producer.send(topic, value, key=key.encode() if key is not None else None)
+        except KafkaError as exc:
+            raise PublishError(f"Kafka did not take the record for {topic}: {exc!r}") from exc
+        return self._acked(topic, fut)
+
+    async def _acked(self, topic: str, fut: Awaitable[Any]) -> Published:
+        try:
+            async with asyncio.timeout(self._send_timeout_s):
+                md = await fut
+        except (KafkaError, TimeoutError) as exc:
+            raise PublishError(f"Kafka did not acknowledge the record on {topic}: {exc!r}") from exc
+        return Published(md.topic, md.partition, md.offset)
 
     async def publish_raw(self, topic: str, value: bytes, *, key: str | None) -> Published:
         """Send already encoded bytes; the escape hatch for dead letters and replays."""

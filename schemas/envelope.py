@@ -1,15 +1,18 @@
 """The envelope every record on an event topic carries (DESIGN.md contract 2).
 
-``{"id", "type", "v", "ts", "data", "trace_id"?, "source"?}`` as UTF-8 JSON,
-encoded with orjson. :func:`decode` either returns a typed :class:`Envelope`
-or raises :class:`~feynman.errors.DecodeError` saying exactly what is wrong;
-that error is what a dead letter records as its reason.
+``{"id", "type", "v", "ts", "data", "trace_id"?, "source"?, "replay"?}`` as
+UTF-8 JSON, encoded with orjson. ``replay`` (``{"id", "tasks"?}``) marks a
+copy sent by ``feynman replay``: the worker runs it as a new generation of the
+event's tasks (docs/replay.md); records without it read exactly as before.
+:func:`decode` either returns a typed :class:`Envelope` or raises
+:class:`~feynman.errors.DecodeError` saying exactly what is wrong; that error
+is what a dead letter records as its reason.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
 
@@ -24,9 +27,34 @@ P = TypeVar("P", bound=BaseModel)
 
 _REQUIRED = ("id", "type", "v", "ts", "data")
 _OPTIONAL = ("trace_id", "source")
+_REPLAY = "replay"
 MAX_ID_LEN = 64
+MAX_REPLAY_TASKS = 32
 # RFC 3339 section 5.6: full date, "T" (or space/t), full time with seconds, zone.
 _RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$")
+
+
+@dataclass(frozen=True, slots=True)
+class Replay:
+    """The mark a replayed copy of an event carries.
+
+    ``id`` names one replay run (a UUIDv7, so later replays sort later: the
+    status fold orders generations by it). ``tasks`` limits the rerun to those
+    task types; ``None`` reruns every task the event triggers.
+    """
+
+    id: str
+    tasks: tuple[str, ...] | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"id": self.id}
+        if self.tasks is not None:
+            out["tasks"] = list(self.tasks)
+        return out
+
+    def runs(self, task_type: str) -> bool:
+        """Whether this replay reruns ``task_type``."""
+        return self.tasks is None or task_type in self.tasks
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +66,11 @@ class Envelope(Generic[P]):
     data: P
     trace_id: str | None = None
     source: str | None = None
+    replay: Replay | None = None
+
+    @property
+    def replay_id(self) -> str | None:
+        return self.replay.id if self.replay is not None else None
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -51,6 +84,8 @@ class Envelope(Generic[P]):
             out["trace_id"] = self.trace_id
         if self.source is not None:
             out["source"] = self.source
+        if self.replay is not None:
+            out[_REPLAY] = self.replay.to_dict()
         return out
 
 
@@ -89,6 +124,11 @@ def new_envelope(
     )
 
 
+def replayed(envelope: Envelope[P], mark: Replay) -> Envelope[P]:
+    """The same event (same id, so the same task ids) marked as a copy sent by replay ``mark``."""
+    return replace(envelope, replay=mark)
+
+
 def ordering_key(envelope: Envelope[Any]) -> str:
     """The Kafka key of an event: whatever its state is ordered by.
 
@@ -124,7 +164,7 @@ def decode_obj(obj: Any, registry: EventRegistry = REGISTRY) -> Envelope[Any]:
     missing = [f for f in _REQUIRED if f not in obj]
     if missing:
         raise DecodeError("missing_field", f"envelope lacks field(s): {', '.join(missing)}")
-    unknown = sorted(set(obj) - set(_REQUIRED) - set(_OPTIONAL))
+    unknown = sorted(set(obj) - set(_REQUIRED) - set(_OPTIONAL) - {_REPLAY})
     if unknown:
         raise DecodeError("unknown_field", f"envelope has unknown field(s): {', '.join(unknown)}")
     event_id, type_name, v, ts = obj["id"], obj["type"], obj["v"], obj["ts"]
@@ -158,7 +198,33 @@ def decode_obj(obj: Any, registry: EventRegistry = REGISTRY) -> Envelope[Any]:
         data=data,
         trace_id=obj.get("trace_id"),
         source=obj.get("source"),
+        replay=_parse_replay(obj.get(_REPLAY)),
     )
+
+
+def _parse_replay(value: Any) -> Replay | None:
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise DecodeError("bad_field", f"'replay' must be an object, got {_json_kind(value)}")
+    unknown = sorted(set(value) - {"id", "tasks"})
+    if unknown:
+        raise DecodeError("bad_field", f"'replay' has unknown field(s): {', '.join(unknown)}")
+    replay_id = value.get("id")
+    if not isinstance(replay_id, str) or not 0 < len(replay_id) <= MAX_ID_LEN:
+        raise DecodeError(
+            "bad_field", f"'replay.id' must be a non-empty string of at most {MAX_ID_LEN} chars"
+        )
+    tasks = value.get("tasks")
+    if tasks is None:
+        return Replay(replay_id)
+    if (
+        not isinstance(tasks, list)
+        or not 0 < len(tasks) <= MAX_REPLAY_TASKS
+        or not all(isinstance(t, str) and 0 < len(t) <= MAX_ID_LEN for t in tasks)
+    ):
+        raise DecodeError("bad_field", f"'replay.tasks' must list 1..{MAX_REPLAY_TASKS} task type names")
+    return Replay(replay_id, tuple(tasks))
 
 
 def _parse_ts(ts: Any) -> datetime:

@@ -87,7 +87,7 @@ class LlmUsage(Payload):
 
 
 @REGISTRY.register("task.status", 1)
-class TaskStatusChanged(Payload):
+class TaskStatusChangedV1(Payload):
     """One transition of one task; folded per ``task_id`` into the status table."""
 
     ordering_fields: ClassVar[tuple[str, ...]] = ("task_id",)
@@ -103,6 +103,19 @@ class TaskStatusChanged(Payload):
     worker: Annotated[str, StringConstraints(max_length=200)] | None = None
     error: Annotated[str, StringConstraints(max_length=4_000)] | None = None
     result_ref: Annotated[str, StringConstraints(max_length=500)] | None = None
+
+
+@REGISTRY.register("task.status", 2)
+class TaskStatusChanged(TaskStatusChangedV1):
+    """One transition of one task; folded per ``task_id`` into the status table.
+
+    v2 adds ``replay_id``: the generation the transition belongs to. ``None`` is
+    the first run; a replay's id (a UUIDv7) a rerun, and a later replay id is a
+    later generation, so the fold can restart a finished task for a replay and
+    still drop late transitions of an older run.
+    """
+
+    replay_id: Annotated[str, StringConstraints(min_length=1, max_length=64)] | None = None
 
 
 @REGISTRY.register("dead.letter", 1)

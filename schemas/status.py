@@ -3,6 +3,11 @@
 Pure and deterministic so the worker's table, the API and the tests all agree
 on one rule: a late or duplicated status event never moves a task backwards.
 Order is by ``(attempt, phase)``; a terminal status absorbs everything after it.
+
+Above that sits the generation (``replay_id``): the first run is generation
+``None``, each ``feynman replay`` a later one, ordered by its UUIDv7 id. A
+transition of a newer generation restarts the task, even a finished one; a
+transition of an older generation, however late, changes nothing.
 """
 
 from __future__ import annotations
@@ -32,6 +37,11 @@ def _rank(status: TaskStatus, attempt: int) -> tuple[int, int]:
     return (attempt, _PHASE[status])
 
 
+def generation(replay_id: str | None) -> tuple[int, str]:
+    """The sort key of a run: the first run before every replay, replays by id (UUIDv7: by start)."""
+    return (0, "") if replay_id is None else (1, replay_id)
+
+
 def _iso(at: datetime) -> str:
     # Fixed width (microseconds always present), so the strings sort like the times.
     return rfc3339(at)
@@ -47,6 +57,10 @@ def fold(current: dict[str, Any] | None, change: TaskStatusChanged) -> dict[str,
     """
     if current is None:
         record = _new_record(change)
+    elif generation(change.replay_id) < generation(current.get("replay_id")):
+        return None  # a late transition of a run a replay has superseded
+    elif generation(change.replay_id) > generation(current.get("replay_id")):
+        record = _restart(current, change)
     else:
         cur_status = TaskStatus(current["status"])
         stale = cur_status.terminal or _rank(change.status, change.attempt) <= _rank(
@@ -70,6 +84,20 @@ def fold(current: dict[str, Any] | None, change: TaskStatusChanged) -> dict[str,
     return _fill_times(record, change)
 
 
+def _restart(current: dict[str, Any], change: TaskStatusChanged) -> dict[str, Any]:
+    """A new generation: same task and creation time, everything about the last run cleared."""
+    record = dict(current)
+    record.update(
+        replay_id=change.replay_id,
+        started_at=None,
+        completed_at=None,
+        error=None,
+        result_ref=None,
+        worker=None,
+    )
+    return record
+
+
 def _new_record(change: TaskStatusChanged) -> dict[str, Any]:
     return {
         "task_id": change.task_id,
@@ -83,6 +111,7 @@ def _new_record(change: TaskStatusChanged) -> dict[str, Any]:
         "error": None,
         "worker": None,
         "result_ref": None,
+        "replay_id": change.replay_id,
     }
 
 

@@ -43,6 +43,7 @@ from feynman.errors import DecodeError
 from feynman.settings import Settings
 from schemas.envelope import Envelope, decode, encode, new_envelope, ordering_key
 from schemas.events import DeadLetter, TaskRetry, TaskStatusChanged
+from schemas.status import generation
 from schemas.tasks import INTAKE_TASK, TASK_ROUTES, TaskStatus, task_id
 from schemas.topics import Topics, TopicSpec
 from streams.consumer import PipelineApp, SafeConsumer
@@ -488,8 +489,12 @@ class Runtime:
         """Run one attempt and record its outcome; never raises."""
         tid = task_id(task_type.name, envelope.id)
         assert self._done is not None and self._cache is not None
-        if self._done.get(tid) is not None:
-            # A redelivery (crash, rebalance) of work already done.
+        if envelope.replay is not None and not envelope.replay.runs(task_type.name):
+            return  # a replay of other task types of this event: this one stays as it was
+        done = self._done.get(tid)
+        if done is not None and generation(envelope.replay_id) <= generation(done.get("replay_id")):
+            # A redelivery (crash, rebalance) of work this generation already did;
+            # a newer replay of a completed task runs it again as a new generation.
             await self.status(tid, task_type.name, envelope, TaskStatus.SKIPPED, attempt=attempt, wait=True)
             return
         await self.status(tid, task_type.name, envelope, TaskStatus.RUNNING, attempt=attempt)
@@ -516,7 +521,11 @@ class Runtime:
             self.durations[task_type.name].append(time.perf_counter() - started)
             if cache_key:
                 self._cache[cache_key] = {"result_ref": result_ref, "task_id": tid}
-        self._done[tid] = {"at": datetime.now(UTC).isoformat(), "result_ref": result_ref}
+        self._done[tid] = {
+            "at": datetime.now(UTC).isoformat(),
+            "result_ref": result_ref,
+            "replay_id": envelope.replay_id,
+        }
         # Table writes (the handler's and the marker above) leave through Faust's
         # producer buffer without an ack to wait on: flush so they are durable
         # before the status says completed, or a crash could rerun finished work.
@@ -616,6 +625,7 @@ class Runtime:
             worker=self.worker,
             error=error[:4000] if error else None,
             result_ref=result_ref,
+            replay_id=envelope.replay_id if envelope else None,
         )
         value = encode(new_envelope(change, source=self.worker))
         fut = await self.topic(self.topics.task_status).send(key=tid, value=value)

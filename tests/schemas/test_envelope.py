@@ -12,7 +12,16 @@ import pytest
 from pydantic import BaseModel
 
 from feynman.errors import DecodeError, FeynmanError
-from schemas.envelope import MAX_ID_LEN, Envelope, decode, encode, new_envelope, ordering_key
+from schemas.envelope import (
+    MAX_ID_LEN,
+    Envelope,
+    Replay,
+    decode,
+    encode,
+    new_envelope,
+    ordering_key,
+    replayed,
+)
 from schemas.events import ConversationEnded, LlmUsage, MemoryRequested
 from schemas.registry import REGISTRY
 from tests.schemas.samples import (
@@ -401,3 +410,50 @@ def test_the_key_survives_a_round_trip() -> None:
     for payload in (CHAT_TURN_EN, TASK_STATUS, LLM_USAGE, DEAD_LETTER):
         envelope = new_envelope(payload)
         assert ordering_key(decode(encode(envelope))) == ordering_key(envelope)
+
+
+# --- replay mark ----------------------------------------------------------------
+
+
+def test_a_replayed_copy_keeps_the_event_id_and_key_and_round_trips_its_mark() -> None:
+    original = new_envelope(CHAT_TURN_EN)
+    copy = replayed(original, Replay("0190b5c2-7f3a-7c1e-9a2b-000000000001", ("transcript",)))
+
+    decoded = decode(encode(copy))
+
+    assert decoded == copy
+    assert (decoded.id, ordering_key(decoded)) == (original.id, ordering_key(original))
+    assert decoded.replay_id == "0190b5c2-7f3a-7c1e-9a2b-000000000001"
+    assert orjson.loads(encode(copy))["replay"] == {
+        "id": "0190b5c2-7f3a-7c1e-9a2b-000000000001",
+        "tasks": ["transcript"],
+    }
+
+
+def test_a_record_without_a_replay_mark_reads_as_a_first_run() -> None:
+    decoded = decode(orjson.dumps(valid_record()))
+    assert decoded.replay is None and decoded.replay_id is None
+    assert "replay" not in orjson.loads(encode(decoded))
+
+
+def test_a_replay_without_tasks_reruns_every_task_type_and_one_with_tasks_only_those() -> None:
+    assert Replay("r").runs("anything")
+    assert Replay("r", ("a", "b")).runs("b")
+    assert not Replay("r", ("a", "b")).runs("c")
+
+
+@pytest.mark.parametrize(
+    ("mark", "mentions"),
+    [
+        ("r1", "'replay' must be an object"),
+        ({}, "'replay.id'"),
+        ({"id": ""}, "'replay.id'"),
+        ({"id": "r1", "tasks": []}, "'replay.tasks'"),
+        ({"id": "r1", "tasks": [1]}, "'replay.tasks'"),
+        ({"id": "r1", "by": "me"}, "unknown field(s): by"),
+    ],
+)
+def test_a_malformed_replay_mark_is_bad_field(mark: Any, mentions: str) -> None:
+    error = decode_error(valid_record(replay=mark))
+    assert error.reason == "bad_field"
+    assert mentions in error.message

@@ -31,7 +31,13 @@ GET_TASK_FIELDS = {
 
 
 def change(
-    status: TaskStatus, *, attempt: int = 0, seconds: float = 0, error: str | None = None
+    status: TaskStatus,
+    *,
+    attempt: int = 0,
+    seconds: float = 0,
+    error: str | None = None,
+    replay_id: str | None = None,
+    result_ref: str | None = None,
 ) -> TaskStatusChanged:
     return TaskStatusChanged(
         task_id=TASK_ID,
@@ -44,6 +50,8 @@ def change(
         attempt=attempt,
         worker="worker-1",
         error=error,
+        replay_id=replay_id,
+        result_ref=result_ref,
     )
 
 
@@ -229,3 +237,118 @@ def test_the_record_is_plain_json_with_utc_timestamps() -> None:
     for field in ("created_at", "started_at", "completed_at"):
         assert record[field].endswith("Z")
         assert datetime.fromisoformat(record[field]).utcoffset() == timedelta(0)
+
+
+# --- generations (feynman replay) ----------------------------------------------
+
+# UUIDv7 strings: the second replay started after the first, so it sorts after it.
+REPLAY_1 = "0190b5c3-0000-7000-8000-000000000001"
+REPLAY_2 = "0190b5c4-0000-7000-8000-000000000002"
+
+
+def test_a_replay_restarts_a_completed_task_as_a_new_generation() -> None:
+    done = fold_all([QUEUED, RUNNING, change(TaskStatus.COMPLETED, seconds=2, result_ref="old")])
+
+    rerun = fold(done, change(TaskStatus.RUNNING, seconds=60, replay_id=REPLAY_1))
+
+    assert rerun is not None
+    assert rerun["status"] == "running"
+    assert rerun["replay_id"] == REPLAY_1
+    assert rerun["created_at"] == iso(0)
+    assert rerun["started_at"] == iso(60)
+    assert rerun["completed_at"] is None
+    assert rerun["result_ref"] is None
+
+
+def test_a_dead_task_replayed_after_the_fix_completes_without_its_old_error() -> None:
+    dead = fold_all([RUNNING, change(TaskStatus.DEAD, seconds=2, error="boom")])
+
+    record = dead
+    for c in [
+        change(TaskStatus.RUNNING, seconds=60, replay_id=REPLAY_1),
+        change(TaskStatus.COMPLETED, seconds=61, replay_id=REPLAY_1, result_ref="new"),
+    ]:
+        record = fold(record, c) or record
+
+    assert record is not None
+    assert (record["status"], record["error"], record["result_ref"]) == ("completed", None, "new")
+    assert record["completed_at"] == iso(61)
+
+
+@pytest.mark.parametrize(
+    "late",
+    [
+        change(TaskStatus.RUNNING, seconds=1),
+        change(TaskStatus.COMPLETED, seconds=2),
+        change(TaskStatus.DEAD, seconds=3, error="late"),
+        change(TaskStatus.SKIPPED, seconds=4),
+    ],
+    ids=lambda c: c.status.value,
+)
+def test_a_late_status_of_an_older_generation_never_overwrites_the_newer_one(
+    late: TaskStatusChanged,
+) -> None:
+    newer = fold_all(
+        [
+            COMPLETED,
+            change(TaskStatus.RUNNING, seconds=60, replay_id=REPLAY_1),
+            change(TaskStatus.COMPLETED, seconds=61, replay_id=REPLAY_1),
+        ]
+    )
+
+    assert fold(newer, late) is None
+
+
+def test_a_later_replay_supersedes_an_earlier_one_and_not_the_other_way_round() -> None:
+    first = change(TaskStatus.COMPLETED, seconds=61, replay_id=REPLAY_1)
+    second = change(TaskStatus.COMPLETED, seconds=62, replay_id=REPLAY_2)
+
+    for order in ([COMPLETED, first, second], [COMPLETED, second, first], [second, first, COMPLETED]):
+        record = fold_all(order)
+        assert record is not None
+        assert (record["replay_id"], record["completed_at"]) == (REPLAY_2, iso(62))
+
+
+@pytest.mark.parametrize(
+    "order",
+    list(
+        itertools.permutations(
+            [
+                RUNNING,
+                COMPLETED,
+                change(TaskStatus.RUNNING, seconds=60, replay_id=REPLAY_1),
+                change(TaskStatus.COMPLETED, seconds=61, replay_id=REPLAY_1),
+            ]
+        )
+    ),
+)
+def test_any_arrival_order_of_two_generations_ends_in_the_newer_ones_completion(
+    order: tuple[TaskStatusChanged, ...],
+) -> None:
+    record = fold_all(list(order))
+
+    assert record is not None
+    assert record["status"] == "completed"
+    assert record["replay_id"] == REPLAY_1
+    assert (record["started_at"], record["completed_at"]) == (iso(60), iso(61))
+
+
+def test_a_duplicate_delivery_skipped_within_the_same_replay_changes_nothing() -> None:
+    replayed = fold_all(
+        [
+            COMPLETED,
+            change(TaskStatus.RUNNING, seconds=60, replay_id=REPLAY_1),
+            change(TaskStatus.COMPLETED, seconds=61, replay_id=REPLAY_1),
+        ]
+    )
+
+    assert fold(replayed, change(TaskStatus.SKIPPED, seconds=70, replay_id=REPLAY_1)) is None
+
+
+def test_a_v1_status_record_without_replay_id_reads_as_the_first_generation() -> None:
+    old = {k: v for k, v in (fold(None, COMPLETED) or {}).items() if k != "replay_id"}
+
+    rerun = fold(old, change(TaskStatus.RUNNING, seconds=60, replay_id=REPLAY_1))
+
+    assert rerun is not None and rerun["status"] == "running"
+    assert fold(old, change(TaskStatus.DEAD, seconds=60)) is None

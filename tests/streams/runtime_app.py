@@ -3,7 +3,8 @@
 Run as ``faust -A tests.streams.runtime_app worker``; ``FEYNMAN_TEST_TASKS``
 names the task types that ``chat.turn`` events trigger. A handler reads what
 to do from the turn's text: ``fail:N`` fails the first N attempts,
-``sleep:S`` sleeps S seconds.
+``sleep:S`` sleeps S seconds. ``gated`` fails while ``<data dir>/broken``
+exists: a cause outside the event, which a test can fix before a replay.
 Handlers log what they did to ``<data dir>/effects.log`` so a test can see
 every execution, including ones a crash cut short.
 """
@@ -71,6 +72,13 @@ def _text_hash(envelope: Envelope[Any]) -> str:
     return hashlib.sha256(envelope.data.user_input.encode()).hexdigest()
 
 
+async def gated(envelope: Envelope[Any], context: TaskContext) -> str:
+    _effect("gated", context.task_id, context.attempt)
+    if (settings.data_dir / "broken").exists():
+        raise RuntimeError("the dependency is broken")
+    return f"gated/{context.task_id}"
+
+
 CONCURRENCY = int(os.environ.get("FEYNMAN_TEST_CONCURRENCY", "8"))
 
 TASK_TYPES = {
@@ -80,6 +88,7 @@ TASK_TYPES = {
     "slow": TaskType("slow", sleeper, concurrency=2, timeout_s=60),
     "fast": TaskType("fast", fast, concurrency=4, priority=Priority.HIGH),
     "cached": TaskType("cached", cached, cache_key=_text_hash),
+    "gated": TaskType("gated", gated, max_attempts=1, timeout_s=5),
 }
 chosen = [name for name in os.environ.get("FEYNMAN_TEST_TASKS", "").split(",") if name]
 app = create_app(
