@@ -12,7 +12,7 @@ from pathlib import Path
 import click
 
 from benchmarks.compare.env import BenchEnv, free_port, redis_server
-from benchmarks.compare.runner import Outcome, run
+from benchmarks.compare.runner import ALL, Outcome, run
 from benchmarks.compare.sizes import Sizes
 from feynman.errors import FeynmanError
 from feynman.settings import Settings
@@ -34,14 +34,14 @@ def kafka(bootstrap: str | None, data: Path) -> Iterator[str]:
         broker.stop()
 
 
-def compare(sizes: Sizes, repeats: int, bootstrap: str | None) -> Outcome:
+def compare(sizes: Sizes, repeats: int, bootstrap: str | None, workloads: tuple[str, ...] = ALL) -> Outcome:
     if shutil.which("redis-server") is None:
         raise FeynmanError("redis-server is not installed (scripts/setup.sh installs it)")
     data = Path(tempfile.mkdtemp(prefix="feynman-compare-"))
     try:
         with kafka(bootstrap, data) as servers, redis_server(data / "redis") as redis_url:
             env = BenchEnv(bootstrap=servers, redis_url=redis_url, data_dir=data)
-            return run(env, sizes, repeats, lambda line: click.echo(line, err=True))
+            return run(env, sizes, repeats, lambda line: click.echo(line, err=True), workloads)
     finally:
         if "--keep" not in sys.argv:
             shutil.rmtree(data, ignore_errors=True)

@@ -10,7 +10,7 @@ from benchmarks.compare.env import BenchEnv
 from benchmarks.compare.measurements import Figure
 from benchmarks.compare.sizes import Sizes
 from benchmarks.compare.systems.base import System
-from benchmarks.compare.workloads import latency, throughput
+from benchmarks.compare.workloads import crash, latency, llm, throughput
 
 Progress = Callable[[str], None]
 # Jobs in flight for the no-op workloads: asyncio systems take many at little
@@ -71,12 +71,65 @@ async def noop_workloads(
                 await system.stop()
 
 
-def run(env: BenchEnv, sizes: Sizes, repeats: int, progress: Progress) -> Outcome:
+async def llm_workload(
+    systems: list[System], sizes: Sizes, repeats: int, outcome: Outcome, progress: Progress
+) -> None:
+    for repeat in range(repeats):
+        for concurrency in sizes.llm_concurrency:
+            for system in systems:
+                outcome.concurrency.setdefault(
+                    f"{system.name} (LLM-like)", system.concurrency_note(concurrency)
+                )
+                progress(
+                    f"repeat {repeat + 1}/{repeats}: {system.name}: LLM-like jobs, concurrency {concurrency}"
+                )
+                try:
+                    await system.start(concurrency)
+                    await throughput.warm_up(system, 20)
+                    outcome.figures += await llm.run(
+                        system,
+                        sizes.llm_tasks,
+                        sizes.llm_sessions,
+                        sizes.llm_sleep_s,
+                        concurrency,
+                        repeat=repeat,
+                    )
+                finally:
+                    await system.stop()
+
+
+async def crash_workload(
+    systems: list[System], sizes: Sizes, repeats: int, outcome: Outcome, progress: Progress
+) -> None:
+    for repeat in range(repeats):
+        for system in systems:
+            progress(f"repeat {repeat + 1}/{repeats}: {system.name}: worker killed halfway")
+            try:
+                await system.start(NOOP_CONCURRENCY[system.name])
+                await throughput.warm_up(system, 20)
+                outcome.figures += await crash.run(
+                    system, sizes.crash_tasks, sizes.crash_sleep_s, repeat=repeat
+                )
+            finally:
+                await system.stop()
+
+
+ALL = ("noop", "llm", "crash")
+
+
+def run(
+    env: BenchEnv, sizes: Sizes, repeats: int, progress: Progress, workloads: tuple[str, ...] = ALL
+) -> Outcome:
     outcome = Outcome()
 
     async def main() -> None:
         systems = make_systems(env)
-        await noop_workloads(systems, sizes, repeats, outcome, progress)
+        if "noop" in workloads:
+            await noop_workloads(systems, sizes, repeats, outcome, progress)
+        if "llm" in workloads:
+            await llm_workload(systems, sizes, repeats, outcome, progress)
+        if "crash" in workloads:
+            await crash_workload(systems, sizes, repeats, outcome, progress)
 
     asyncio.run(main())
     return outcome
