@@ -207,6 +207,23 @@ def bench_chat(rates: str, duration: float, warmup: float) -> None:
     click.echo(table(results))
 
 
+@bench.command("compare")
+@click.option("--quick", is_flag=True, help="Small sizes (minutes, not an hour).")
+@click.option("--repeats", default=3, show_default=True, help="Runs of every workload; medians reported.")
+@click.option("--out", type=click.Path(path_type=Path), default=Path("docs/benchmarks.md"), show_default=True)
+@one_line_errors
+def bench_compare(quick: bool, repeats: int, out: Path) -> None:
+    """This pipeline vs BackgroundTasks, asyncio.Queue, Celery, RQ, raw aiokafka, Kafka's perf tools."""
+    from benchmarks.compare.main import compare
+    from benchmarks.compare.report import tables, write
+    from benchmarks.compare.sizes import FULL, QUICK
+
+    outcome = compare(QUICK if quick else FULL, repeats, get_settings().kafka_bootstrap)
+    command = "feynman bench compare" + (" --quick" if quick else "") + f" --repeats {repeats}"
+    click.echo(tables(outcome))
+    click.echo(f"written: {write(outcome, out, command, repeats)}", err=True)
+
+
 @cli.command()
 @click.option("--user", required=True, help="The learner's user id.")
 @click.option("--topic", default=None, help="Only this topic (case-insensitive).")

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Sets up a fresh Debian machine for the pipeline, idempotently:
 # Java 17 and Maven (for the local Kafka broker), Chromium (the web view's
-# browser tests drive Debian's chromium through Playwright), a virtualenv with
-# the project and its dev tools, and the Kafka jars in the cache.
+# browser tests drive Debian's chromium through Playwright), Redis (Celery and
+# RQ in `feynman bench compare`), a virtualenv with the project, its dev tools
+# and the bench extra, and the Kafka jars in the cache.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -10,6 +11,8 @@ apt_packages=()
 command -v java >/dev/null 2>&1 || apt_packages+=(openjdk-17-jre-headless)
 command -v mvn >/dev/null 2>&1 || apt_packages+=(maven)
 [[ -x /usr/bin/chromium ]] || apt_packages+=(chromium)
+# Redis: the broker of Celery and RQ in `feynman bench compare`.
+command -v redis-server >/dev/null 2>&1 || apt_packages+=(redis-server)
 python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || apt_packages+=(python3-venv)
 if ((${#apt_packages[@]})); then
     echo "setup: installing ${apt_packages[*]}"
@@ -25,5 +28,5 @@ python3 -c 'import sys; sys.exit(sys.version_info < (3, 11))' || {
 }
 [[ -x .venv/bin/python ]] || python3 -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
-.venv/bin/python -m pip install -q -e '.[dev]'
+.venv/bin/python -m pip install -q -e '.[dev,bench]'
 .venv/bin/feynman broker install

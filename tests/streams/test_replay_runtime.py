@@ -11,7 +11,7 @@ from aiokafka import AIOKafkaProducer
 from feynman.settings import Settings
 from schemas import decode, task_id
 from schemas.topics import Topics
-from tests.streams.test_runtime import APP, effects, publish, record, wait_until, workers_env
+from tests.streams.worker_support import APP, effects, publish, record, wait_until, workers_env
 from tests.support import child_env, read_topic, running_worker, wait_for
 
 

@@ -1,0 +1,47 @@
+"""Entry of ``feynman bench compare``: the services, the run, the report."""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+import sys
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import click
+
+from benchmarks.compare.env import BenchEnv, free_port, redis_server
+from benchmarks.compare.runner import ALL, Outcome, run
+from benchmarks.compare.sizes import Sizes
+from feynman.errors import FeynmanError
+from feynman.settings import Settings
+
+
+@contextlib.contextmanager
+def kafka(bootstrap: str | None, data: Path) -> Iterator[str]:
+    """The broker at ``bootstrap`` if it answers, else a local one for this run."""
+    from compose.local_broker import LocalBroker, broker_answers
+
+    if bootstrap and broker_answers(bootstrap):
+        yield bootstrap
+        return
+    broker = LocalBroker(free_port(), free_port(), data / "kafka", Settings().cache_dir)
+    broker.start(timeout=120)
+    try:
+        yield broker.bootstrap
+    finally:
+        broker.stop()
+
+
+def compare(sizes: Sizes, repeats: int, bootstrap: str | None, workloads: tuple[str, ...] = ALL) -> Outcome:
+    if shutil.which("redis-server") is None:
+        raise FeynmanError("redis-server is not installed (scripts/setup.sh installs it)")
+    data = Path(tempfile.mkdtemp(prefix="feynman-compare-"))
+    try:
+        with kafka(bootstrap, data) as servers, redis_server(data / "redis") as redis_url:
+            env = BenchEnv(bootstrap=servers, redis_url=redis_url, data_dir=data)
+            return run(env, sizes, repeats, lambda line: click.echo(line, err=True), workloads)
+    finally:
+        if "--keep" not in sys.argv:
+            shutil.rmtree(data, ignore_errors=True)

@@ -1,0 +1,1 @@
+"""One adapter per compared system, all behind :class:`base.System`."""

@@ -1,0 +1,125 @@
+"""This pipeline: publish (event + queued status, as the API does) → Kafka → Faust worker → status."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from datetime import UTC, datetime
+from importlib.metadata import version
+
+import orjson
+
+from benchmarks.compare.env import BenchEnv
+from benchmarks.compare.jobs import Completion, Job
+from benchmarks.compare.kafka_completions import TopicCompletions
+from benchmarks.compare.systems.base import System, bounded
+from benchmarks.compare.systems.processes import kill9, spawn, wait_http_ok
+from benchmarks.compare.workers.faust_app import TASK_TYPE
+from feynman.processes import Child
+from feynman.settings import Settings
+from feynman.topic_admin import ensure_topics
+from producers.publisher import Publisher
+from schemas.envelope import new_envelope
+from schemas.events import ChatTurn, TaskStatusChanged
+from schemas.tasks import TaskStatus, task_id
+from schemas.topics import Topics
+
+WORKER_APP = "benchmarks.compare.workers.faust_app"
+
+
+class Pipeline(System):
+    name = "this pipeline"
+    durable = True
+
+    def __init__(self, env: BenchEnv, *, store: str = "memory://") -> None:
+        self._env = env
+        self._store = store
+        self._settings: Settings | None = None
+        self._publisher: Publisher | None = None
+        self._completions: TopicCompletions | None = None
+        self._worker: Child | None = None
+        self._concurrency = 1
+        self._job_of: dict[str, str] = {}  # task id -> job id
+
+    @property
+    def settings(self) -> Settings:
+        assert self._settings is not None
+        return self._settings
+
+    async def start(self, concurrency: int) -> None:
+        self._concurrency = concurrency
+        self._settings = self._env.settings().model_copy(update={"store": self._store})
+        topics = Topics.from_settings(self.settings)
+        await ensure_topics(self.settings.bootstrap_servers, topics.all())
+        self._publisher = Publisher(self.settings)
+        await self._publisher.start()
+        self._completions = TopicCompletions(
+            self.settings.kafka_bootstrap, topics.task_status.name, self._parse
+        )
+        await self._completions.start()
+        await self.start_worker()
+
+    async def start_worker(self) -> None:
+        argv = [sys.executable, "-m", "faust", "-A", WORKER_APP, "worker", "-l", "warn"]
+        env = {**self.settings.as_env(), "FEYNMAN_BENCH_CONCURRENCY": str(self._concurrency)}
+        self._worker = spawn("faust-worker", argv, env, self.settings.data_dir / "logs")
+        await wait_http_ok(f"{self.settings.worker_base_url}/health/", self._worker)
+
+    def _parse(self, raw: bytes) -> Completion | None:
+        if b'"completed"' not in raw:
+            return None
+        data = orjson.loads(raw).get("data", {})
+        job = self._job_of.get(data.get("task_id", ""))
+        if job is None or data.get("status") != "completed":
+            return None
+        return Completion(job, datetime.fromisoformat(data["at"]).timestamp())
+
+    async def submit(self, job: Job) -> None:
+        assert self._publisher is not None
+        event = new_envelope(
+            ChatTurn(session_id=job.session, topic="bench", user_input=f"sleep:{job.sleep_s}")
+        )
+        tid = task_id(TASK_TYPE, event.id)
+        self._job_of[tid] = job.id
+        queued = TaskStatusChanged(
+            task_id=tid,
+            task_type=TASK_TYPE,
+            status=TaskStatus.QUEUED,
+            at=datetime.now(UTC),
+            event_id=event.id,
+            event_type=event.type,
+            session_id=job.session,
+        )
+        await asyncio.gather(
+            self._publisher.publish(event), self._publisher.publish(new_envelope(queued, source="api"))
+        )
+
+    async def submit_many(self, jobs: list[Job]) -> None:  # type: ignore[override]
+        # Many in flight at once, as many API requests would be; the idempotent
+        # producer keeps each partition's order, so each session's order holds.
+        await bounded([self.submit(job) for job in jobs], 512)
+
+    async def drain(self) -> list[Completion]:
+        assert self._completions is not None
+        return self._completions.drain()
+
+    async def kill_worker(self) -> None:
+        if self._worker is not None:
+            kill9(self._worker)
+
+    async def stop(self) -> None:
+        if self._worker is not None:
+            self._worker.stop()
+        if self._completions is not None:
+            await self._completions.stop()
+        if self._publisher is not None:
+            await self._publisher.stop()
+
+    def concurrency_note(self, concurrency: int) -> str:
+        return (
+            f"1 Faust worker process, task type concurrency={concurrency} (asyncio), per-session order, "
+            f"{self._env.partitions} partitions, store {self._store}"
+        )
+
+    def version(self) -> str:
+        return f"faust-streaming {version('faust-streaming')}, aiokafka {version('aiokafka')}"

@@ -1,0 +1,1 @@
+"""Worker entry points the adapters start as subprocesses (one per system)."""
