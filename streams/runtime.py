@@ -47,6 +47,7 @@ from schemas.status import generation
 from schemas.tasks import INTAKE_TASK, TASK_ROUTES, TaskStatus, task_id
 from schemas.topics import Topics, TopicSpec
 from streams.consumer import PipelineApp, SafeConsumer
+from streams.flush import GroupFlush
 from streams.inflight import Admission, KeyOrder, OffsetGate, PriorityLimiter
 from streams.tasks import TaskContext, TaskType
 
@@ -145,6 +146,10 @@ class Runtime:
     _event_tasks: set[asyncio.Task[None]] = field(default_factory=set)
     _rebalanced: asyncio.Event = field(default_factory=asyncio.Event)
     _intake_open: bool = True
+    _flush: GroupFlush = field(init=False)
+
+    def __post_init__(self) -> None:
+        self._flush = GroupFlush(lambda: self.app.producer.flush())
 
     # --- declarations -------------------------------------------------------
 
@@ -529,7 +534,7 @@ class Runtime:
         # Table writes (the handler's and the marker above) leave through Faust's
         # producer buffer without an ack to wait on: flush so they are durable
         # before the status says completed, or a crash could rerun finished work.
-        await self.app.producer.flush()
+        await self._flush()
         self.counters["completed", task_type.name] += 1
         await self.status(
             tid,

@@ -47,8 +47,9 @@ class TaskType:
     # served by the retry tier with the longest delay not above it.
     retry_delays_s: tuple[float, ...] = (1.0, 10.0, 60.0)
     timeout_s: float = 30.0
-    # Tasks of this type in flight at once on one worker (I/O-bound types want many).
-    concurrency: int = 1
+    # Tasks of this type in flight at once on one worker (I/O-bound types want
+    # many); with ``ordered``, one key's tasks still run one after another.
+    concurrency: int = 16
     # Run one key's (session's) tasks one after another, in partition order.
     ordered: bool = True
     # Of ``concurrency``, how many slots replayed events may hold, so a replay
