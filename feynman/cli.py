@@ -207,6 +207,32 @@ def bench_chat(rates: str, duration: float, warmup: float) -> None:
     click.echo(table(results))
 
 
+@bench.command("runtime")
+@click.option("--events", default=20_000, show_default=True, help="No-op events per run.")
+@click.option("--repeats", default=3, show_default=True, help="No-op runs per path; medians reported.")
+@click.option("--limits", default="1,4,16,64,256", show_default=True, help="In-flight limits to measure.")
+@one_line_errors
+def bench_runtime(events: int, repeats: int, limits: str) -> None:
+    """The runtime's no-op rate vs raw aiokafka, and LLM-like throughput as in-flight grows."""
+    import tempfile
+
+    from benchmarks.compare.env import free_port
+    from benchmarks.runtime_bench import run
+
+    settings = get_settings()
+    with tempfile.TemporaryDirectory(prefix="feynman-bench-runtime-") as data:
+        report = run(
+            settings.kafka_bootstrap,
+            Path(data),
+            free_port(),
+            events=events,
+            repeats=repeats,
+            limits=tuple(int(n) for n in limits.split(",") if n.strip()),
+            progress=lambda line: click.echo(line, err=True),
+        )
+    click.echo(report)
+
+
 @bench.command("compare")
 @click.option("--quick", is_flag=True, help="Small sizes (minutes, not an hour).")
 @click.option("--repeats", default=3, show_default=True, help="Runs of every workload; medians reported.")

@@ -53,7 +53,10 @@ from streams.tasks import TaskContext, TaskType
 
 log = logging.getLogger(__name__)
 
-Starter = Callable[[EventT[Any], Callable[[], None]], Awaitable[None]]
+# Called once an event's work is over: True acks it (in offset order), False
+# leaves it unacked (its partition holds there until it is read again).
+Done = Callable[[bool], None]
+Starter = Callable[[EventT[Any], Done], Awaitable[None]]
 AcceptHook = Callable[[Envelope[Any], list[tuple[str, str]]], Awaitable[None]]
 JITTER = 0.2
 
@@ -246,7 +249,7 @@ class Runtime:
     def _install_source(self, spec: TopicSpec, *, name: str, high: bool, window: int) -> None:
         @self.app.agent(self._gate(spec), name=name)
         async def source(stream: faust.StreamT[bytes]) -> None:
-            async def start(event: EventT[Any], done: Callable[[], None]) -> None:
+            async def start(event: EventT[Any], done: Done) -> None:
                 self._spawn(self._event(event, spec, high=high), done)
 
             await self._drive(stream, window, start)
@@ -281,25 +284,27 @@ class Runtime:
                 event = None  # type: ignore[assignment]
                 continue
 
-            def done(gate: OffsetGate = gate, slot: Any = slot) -> None:
+            def done(ok: bool, gate: OffsetGate = gate, slot: Any = slot) -> None:
                 pending.release()
-                gate.finish(slot)
+                if ok:
+                    gate.finish(slot)
 
             await start(event, done)
             event = None  # type: ignore[assignment]
 
-    def _spawn(self, work: Coroutine[Any, Any, None], done: Callable[[], None]) -> None:
+    def _spawn(self, work: Coroutine[Any, Any, None], done: Done) -> None:
         task = asyncio.ensure_future(work)
         self._event_tasks.add(task)
 
         def finished(task: asyncio.Task[None]) -> None:
             self._event_tasks.discard(task)
-            if not task.cancelled() and task.exception() is not None:
-                # Every path above catches its errors; reaching this is a bug,
-                # and the event stays unacked (read again) rather than dropped.
+            ok = not task.cancelled() and task.exception() is None
+            if not ok and not task.cancelled():
+                # Every path above catches its errors; this is Kafka refusing a
+                # status or dead letter. The event stays unacked (read again
+                # after a restart or rebalance; /health/ reports the stall).
                 log.error("event processing failed", exc_info=task.exception())
-                return
-            done()
+            done(ok)
 
         task.add_done_callback(finished)
 
@@ -455,7 +460,7 @@ class Runtime:
             # about as long, so records behind the head are due no earlier (±jitter).
             await self._drive(stream, window, functools.partial(self._retry_when_due, spec))
 
-    async def _retry_when_due(self, spec: TopicSpec, event: EventT[Any], done: Callable[[], None]) -> None:
+    async def _retry_when_due(self, spec: TopicSpec, event: EventT[Any], done: Done) -> None:
         try:
             retry, origin, envelope = self._retry_record(event, spec)
         except DecodeError as exc:

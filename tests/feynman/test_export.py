@@ -11,7 +11,7 @@ from aiokafka import AIOKafkaProducer
 from click.testing import CliRunner, Result
 
 from feynman.cli import cli
-from feynman.settings import Settings
+from feynman.settings import Settings, get_settings
 from schemas import AnalysisCompleted, ChatTurn, encode, new_envelope, ordering_key
 from schemas.topics import Topics
 from tests.support import child_env
@@ -48,8 +48,15 @@ async def test_export_keeps_only_the_learners_records_as_flat_rows(settings: Set
     env = child_env(settings)
 
     async def run(*args: str) -> Result:
-        # The command runs its own event loop: give it a thread.
-        return await asyncio.to_thread(runner.invoke, cli, ["export", *args], env=env, catch_exceptions=False)
+        # The command reads its settings from the environment given here, not
+        # from what an earlier test left cached; it runs its own event loop.
+        get_settings.cache_clear()
+        try:
+            return await asyncio.to_thread(
+                runner.invoke, cli, ["export", *args], env=env, catch_exceptions=False
+            )
+        finally:
+            get_settings.cache_clear()
 
     jsonl = await run("--user", "u-x")
     as_csv = await run("--user", "u-x", "--format", "csv")

@@ -1,0 +1,242 @@
+"""The task runtime's own figures: ``feynman bench runtime``.
+
+Two measurements, side by side in one run on one broker:
+
+1. No-op events per second through the runtime (a worker with one no-op task
+   type: decode, status running and completed, the completed marker, acks in
+   offset order) against raw aiokafka doing the least a durable consumer can:
+   consume, produce one status record, commit.
+2. An LLM-like handler (sleeps 1-5 s, seeded) as the in-flight limit grows:
+   tasks per second and the speed-up over one in flight, with a check that
+   each session's tasks ran in the order they were published.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import os
+import random
+import statistics
+import time
+import uuid
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+
+from feynman.processes import Child, wait_http, worker_command
+from feynman.settings import Settings
+from feynman.topic_admin import ensure_topics
+from schemas import ChatTurn, decode, encode, new_envelope
+from schemas.topics import Topics
+
+WORKER_APP = "benchmarks.compare.workers.faust_app"
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True, slots=True)
+class ScalingPoint:
+    in_flight: int
+    tasks: int
+    seconds: float
+    order_violations: int
+
+    @property
+    def rate(self) -> float:
+        return self.tasks / self.seconds
+
+
+def deployment(bootstrap: str, data_dir: Path, port: int) -> Settings:
+    name = f"rb{uuid.uuid4().hex[:8]}"
+    settings = Settings(
+        kafka_bootstrap=bootstrap,
+        topic_prefix=name,
+        app_id=name,
+        data_dir=data_dir / name,
+        worker_web_port=port,
+        worker_session_timeout_s=10,
+    )
+    asyncio.run(ensure_topics(settings.bootstrap_servers, Topics.from_settings(settings).all()))
+    return settings
+
+
+@contextmanager
+def worker(settings: Settings, in_flight: int) -> Iterator[None]:
+    env = {**settings_env(settings), "FEYNMAN_BENCH_CONCURRENCY": str(in_flight)}
+    child = Child.spawn("worker", worker_command("warning", WORKER_APP), env, settings.data_dir / "logs")
+    try:
+        if not wait_http(f"{settings.worker_base_url}/health/", child, 120):
+            raise RuntimeError(f"worker did not start:\n{child.tail(30)}")
+        yield
+    finally:
+        child.stop()
+
+
+def settings_env(settings: Settings) -> dict[str, str]:
+    return {**{k: v for k, v in os.environ.items() if not k.startswith("FEYNMAN_")}, **settings.as_env()}
+
+
+async def publish(settings: Settings, turns: list[tuple[str, str]]) -> list[str]:
+    """Publish (session, text) turns as fast as the producer allows; returns event ids."""
+    producer = AIOKafkaProducer(
+        bootstrap_servers=settings.kafka_bootstrap, acks="all", enable_idempotence=True, linger_ms=5
+    )
+    await producer.start()
+    try:
+        topic = Topics.from_settings(settings).conversations.name
+        ids, sends = [], []
+        for session, text in turns:
+            envelope = new_envelope(ChatTurn(session_id=session, topic="bench", user_input=text))
+            ids.append(envelope.id)
+            sends.append(await producer.send(topic, encode(envelope), key=session.encode()))
+        await asyncio.gather(*sends)
+        return ids
+    finally:
+        await producer.stop()
+
+
+async def completions(settings: Settings, count: int, timeout: float) -> dict[str, float]:
+    """Event id -> completion time (status event time) of the first ``count`` completed tasks."""
+    topic = Topics.from_settings(settings).task_status
+    consumer = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        tps = [TopicPartition(topic.name, p) for p in range(topic.partitions)]
+        consumer.assign(tps)
+        await consumer.seek_to_beginning(*tps)
+        done: dict[str, float] = {}
+        deadline = time.monotonic() + timeout
+        while len(done) < count:
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"only {len(done)} of {count} tasks completed in {timeout:g} s")
+            for records in (await consumer.getmany(timeout_ms=300)).values():
+                for record in records:
+                    change = decode(record.value).data
+                    if change.status.value == "completed":
+                        done[change.event_id] = change.at.timestamp()
+        return done
+    finally:
+        await consumer.stop()
+
+
+def runtime_noop_rate(bootstrap: str, data_dir: Path, port: int, events: int) -> float:
+    settings = deployment(bootstrap, data_dir, port)
+    with worker(settings, in_flight=100):
+        turns = [(f"s{n % 200}", "sleep:0") for n in range(events)]
+
+        async def run() -> float:
+            started = time.perf_counter()
+            waiting = asyncio.ensure_future(completions(settings, events, timeout=600))
+            await publish(settings, turns)
+            await waiting
+            return events / (time.perf_counter() - started)
+
+        return asyncio.run(run())
+
+
+async def raw_aiokafka_rate(bootstrap: str, data_dir: Path, port: int, events: int) -> float:
+    """Consume, produce one status record per event (acked), commit: aiokafka's floor for the same job."""
+    settings = deployment(bootstrap, data_dir, port)
+    topics = Topics.from_settings(settings)
+    consumer = AIOKafkaConsumer(
+        topics.conversations.name,
+        bootstrap_servers=bootstrap,
+        group_id=settings.app_id,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+    )
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True, linger_ms=5)
+    await consumer.start()
+    await producer.start()
+    try:
+        started = time.perf_counter()
+        turns = [(f"s{n % 200}", "sleep:0") for n in range(events)]
+        publishing = asyncio.ensure_future(publish(settings, turns))
+        seen = 0
+        while seen < events:
+            batch = await consumer.getmany(timeout_ms=500)
+            sends = []
+            for records in batch.values():
+                for record in records:
+                    status = encode(decode(record.value))
+                    sends.append(await producer.send(topics.task_status.name, status, key=record.key))
+            await asyncio.gather(*sends)
+            if batch:
+                await consumer.commit()
+            seen += sum(len(r) for r in batch.values())
+        await publishing
+        return events / (time.perf_counter() - started)
+    finally:
+        await consumer.stop()
+        await producer.stop()
+
+
+def scaling_point(bootstrap: str, data_dir: Path, port: int, in_flight: int, seed: int) -> ScalingPoint:
+    rng = random.Random(seed)
+    tasks = max(8, 4 * in_flight)
+    sessions = max(2, 2 * in_flight)
+    turns = [(f"s{n % sessions}", f"sleep:{rng.uniform(1.0, 5.0):.3f}") for n in range(tasks)]
+    settings = deployment(bootstrap, data_dir, port)
+    with worker(settings, in_flight=in_flight):
+
+        async def run() -> tuple[list[str], dict[str, float], float]:
+            started = time.perf_counter()
+            waiting = asyncio.ensure_future(completions(settings, tasks, timeout=900))
+            ids = await publish(settings, turns)
+            done = await waiting
+            return ids, done, time.perf_counter() - started
+
+        ids, done, seconds = asyncio.run(run())
+    by_session: dict[str, list[float]] = defaultdict(list)
+    for (session, _), event_id in zip(turns, ids, strict=True):
+        by_session[session].append(done[event_id])
+    violations = sum(1 for times in by_session.values() for a, b in itertools.pairwise(times) if b < a)
+    return ScalingPoint(in_flight, tasks, seconds, violations)
+
+
+def run(
+    bootstrap: str,
+    data_dir: Path,
+    port: int,
+    *,
+    events: int,
+    repeats: int,
+    limits: tuple[int, ...],
+    progress: Progress,
+) -> str:
+    """Both measurements; returns the report (Markdown)."""
+    runtime_rates, raw_rates = [], []
+    for n in range(repeats):
+        progress(f"no-op run {n + 1}/{repeats}: raw aiokafka")
+        raw_rates.append(asyncio.run(raw_aiokafka_rate(bootstrap, data_dir, port, events)))
+        progress(f"no-op run {n + 1}/{repeats}: runtime")
+        runtime_rates.append(runtime_noop_rate(bootstrap, data_dir, port, events))
+    runtime, raw = statistics.median(runtime_rates), statistics.median(raw_rates)
+    lines = [
+        f"### No-op events/s ({events} events, median of {repeats})",
+        "",
+        "| path | events/s |",
+        "|---|---:|",
+        f"| raw aiokafka: consume, produce a status, commit | {raw:,.0f} |",
+        f"| the runtime, 100 in flight | {runtime:,.0f} |",
+        f"| ratio runtime / raw | {runtime / raw:.2f} |",
+        "",
+        "### LLM-like handler (sleep 1-5 s), in-flight limit growing",
+        "",
+        "| in flight | tasks | seconds | tasks/s | speed-up vs 1 | per-session order violations |",
+        "|---:|---:|---:|---:|---:|---:|",
+    ]
+    base: float | None = None
+    for limit in limits:
+        progress(f"LLM-like handler, {limit} in flight")
+        point = scaling_point(bootstrap, data_dir, port, limit, seed=limit)
+        base = base or point.rate
+        lines.append(
+            f"| {limit} | {point.tasks} | {point.seconds:.1f} | {point.rate:.2f} | "
+            f"{point.rate / base:.1f}x | {point.order_violations} |"
+        )
+    return "\n".join(lines) + "\n"
