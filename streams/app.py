@@ -60,7 +60,7 @@ def create_app(
     )
     rt = Runtime(app=app, settings=settings, topics=topics, routes={**TASK_ROUTES, **(routes or {})})
     monitor = monitoring.Monitor(rt)
-    probe = health.install(app, stall_after_s=settings.worker_stall_after_s, collectors=[monitor])
+    probe = health.install(app, stall_after_s=settings.worker_stall_after_s, collectors=[monitor, rt.metrics])
     monitoring.install(rt, monitor, probe)
     status_table.install(rt)
     transcripts.install(rt)

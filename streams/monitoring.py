@@ -58,7 +58,8 @@ class Monitor(Collector):
                 if name in types
             }
             queue[name] = sum(lag.get(topic, 0) for topic in topics)
-        counters = {f"{what}:{task_type}": n for (what, task_type), n in sorted(self.rt.counters.items())}
+        counts = {**self.rt.metrics.transitions, **self.rt.metrics.cache}
+        counters = {f"{what}:{task_type}": n for (what, task_type), n in sorted(counts.items())}
         return MonitoringSnapshot(
             worker=self.rt.worker,
             at=datetime.now(UTC),

@@ -30,7 +30,6 @@ import random
 import socket
 import time
 import traceback
-from collections import Counter, defaultdict, deque
 from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -49,6 +48,7 @@ from schemas.topics import Topics, TopicSpec
 from streams.consumer import PipelineApp, SafeConsumer
 from streams.flush import GroupFlush
 from streams.inflight import Admission, KeyOrder, OffsetGate, PriorityLimiter
+from streams.task_metrics import TaskMetrics
 from streams.tasks import TaskContext, TaskType
 
 log = logging.getLogger(__name__)
@@ -134,11 +134,7 @@ class Runtime:
     # Called with each valid input event and its (task type, task id) pairs,
     # e.g. to index a session's tasks.
     on_accept: list[AcceptHook] = field(default_factory=list)
-    # Outcomes per (what, task type) and handler durations, for the metrics.
-    counters: Counter[tuple[str, str]] = field(default_factory=Counter)
-    durations: dict[str, deque[float]] = field(
-        default_factory=lambda: defaultdict(lambda: deque(maxlen=4096))
-    )
+    metrics: TaskMetrics = field(default_factory=TaskMetrics)
     _faust_topics: dict[str, TopicT] = field(default_factory=dict)
     _done: faust.Table | None = None
     _cache: faust.Table | None = None
@@ -511,11 +507,11 @@ class Runtime:
         cache_key = self._cache_key(task_type, envelope)
         cached = self._cache.get(cache_key) if cache_key else None
         if cached is not None:
-            self.counters["cache_hits", task_type.name] += 1
+            self.metrics.cache["hit", task_type.name] += 1
             result_ref = cached.get("result_ref")
         else:
             if cache_key:
-                self.counters["cache_misses", task_type.name] += 1
+                self.metrics.cache["miss", task_type.name] += 1
             context = TaskContext(task_id=tid, task_type=task_type.name, attempt=attempt, worker=self.worker)
             started = time.perf_counter()
             try:
@@ -528,7 +524,7 @@ class Runtime:
                     task_type, envelope, attempt, origin, error, traceback.format_exc(), timed_out
                 )
                 return
-            self.durations[task_type.name].append(time.perf_counter() - started)
+            self.metrics.seconds.labels(task_type.name).observe(time.perf_counter() - started)
             if cache_key:
                 self._cache[cache_key] = {"result_ref": result_ref, "task_id": tid}
         self._done[tid] = {
@@ -540,7 +536,6 @@ class Runtime:
         # producer buffer without an ack to wait on: flush so they are durable
         # before the status says completed, or a crash could rerun finished work.
         await self._flush()
-        self.counters["completed", task_type.name] += 1
         await self.status(
             tid,
             task_type.name,
@@ -623,6 +618,7 @@ class Runtime:
         wait: bool = False,
     ) -> None:
         """Publish one status transition; ``wait`` until Kafka acknowledged it."""
+        self.metrics.transitions[status.value, task_type] += 1
         change = TaskStatusChanged(
             task_id=tid,
             task_type=task_type,

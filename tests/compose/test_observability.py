@@ -22,11 +22,10 @@ from producers.metrics import ApiMetrics
 from producers.webview.metrics import ReadModelCollector
 from producers.webview.read_model import ReadModel
 from streams import health
+from streams.task_metrics import TaskMetrics
 from tests.compose.test_docker_compose import COMPOSE_FILE, SERVICES, environment, feynman_commands
 
 COMPOSE_DIR = COMPOSE_FILE.parent
-# Task metrics the dashboard shows that the worker does not export yet (they belong where tasks run).
-PENDING_WORKER_METRICS = {"feynman_worker_tasks_total", "feynman_worker_task_seconds_bucket"}
 PROMQL_BUILTINS = {"sum", "by", "rate", "histogram_quantile", "max", "delta", "le"}
 
 
@@ -97,6 +96,7 @@ def exported_metric_names() -> set[str]:
     app = faust.App("compose-metrics-names", broker="kafka://localhost:1")
     probe = health.install(app)
     families.extend(health.LivenessCollector(probe).collect())
+    families.extend(TaskMetrics().collect())
     names = set()
     for family in families:
         names.add(family.name)
@@ -108,7 +108,7 @@ def exported_metric_names() -> set[str]:
 
 
 def test_the_dashboard_uses_the_provisioned_datasource_and_only_metrics_that_exist() -> None:
-    known = exported_metric_names() | PENDING_WORKER_METRICS
+    known = exported_metric_names()
     [datasource] = load(mounts("grafana")["/etc/grafana/provisioning"] / "datasources" / "prometheus.yml")[
         "datasources"
     ]

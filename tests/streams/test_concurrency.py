@@ -7,6 +7,8 @@ import time
 from collections import defaultdict
 from collections.abc import Callable
 
+import httpx
+
 from feynman.settings import Settings
 from schemas import task_id
 from schemas.topics import Topics
@@ -126,6 +128,11 @@ async def test_identical_inputs_reuse_the_first_result(settings: Settings) -> No
         while not (statuses := await done()):
             assert time.monotonic() < deadline
             time.sleep(0.2)
+        metrics = httpx.get(f"{settings.worker_base_url}/metrics/", timeout=5).text
+    assert 'feynman_worker_result_cache_total{result="hit",task_type="cached"} 1.0' in metrics
+    assert 'feynman_worker_result_cache_total{result="miss",task_type="cached"} 2.0' in metrics
+    assert 'feynman_worker_tasks_total{status="completed",task_type="cached"} 3.0' in metrics
+    assert 'feynman_worker_task_seconds_count{task_type="cached"} 2.0' in metrics
     computed = [e[1] for e in effects(settings) if e[0] == "computed"]
     assert computed == [tid_a, tids[1]]
     assert statuses[tids[0]]["result_ref"] == f"result-of/{tid_a}"

@@ -1,0 +1,51 @@
+"""Prometheus metrics of the tasks a worker ran: ``/metrics/`` on the worker.
+
+Counted where they happen (every status transition goes through
+``Runtime.status``), exported under the names the Grafana dashboard in
+``compose/grafana`` queries.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator
+
+from prometheus_client import Histogram
+from prometheus_client.core import CounterMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+# Handler durations: from a no-op to an LLM call that hits its timeout.
+BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120)
+
+
+class TaskMetrics(Collector):
+    def __init__(self) -> None:
+        # (status, task type) -> transitions; (hit|miss, task type) -> cache lookups.
+        self.transitions: Counter[tuple[str, str]] = Counter()
+        self.cache: Counter[tuple[str, str]] = Counter()
+        self.seconds = Histogram(
+            "feynman_worker_task_seconds",
+            "Handler run time per task type (successful runs)",
+            ["task_type"],
+            buckets=BUCKETS,
+            registry=None,
+        )
+
+    def collect(self) -> Iterator[Metric]:
+        tasks = CounterMetricFamily(
+            "feynman_worker_tasks",
+            "Task status transitions published by this worker (retrying counts retries, dead dead letters)",
+            labels=["task_type", "status"],
+        )
+        for (status, task_type), n in sorted(self.transitions.items()):
+            tasks.add_metric([task_type, status], n)
+        yield tasks
+        cache = CounterMetricFamily(
+            "feynman_worker_result_cache",
+            "Result cache lookups per task type",
+            labels=["task_type", "result"],
+        )
+        for (result, task_type), n in sorted(self.cache.items()):
+            cache.add_metric([task_type, result], n)
+        yield cache
+        yield from self.seconds.collect()
