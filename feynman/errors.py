@@ -13,6 +13,7 @@ a one-line message, a 4xx/503 response or a dead letter in one place::
     ├── ReplayError          a replay cannot run: topic missing, bad checkpoint (exit 1)
     │   ├── ReplayUsageError     the selection itself is wrong: empty range, future time (exit 2)
     │   └── NothingSelectedError the selection matches no record (exit 3)
+    ├── PermanentTaskError   a task handler's failure that no retry can fix (dead-lettered at once)
     ├── LlmError             the LLM backend failed (producers.llm.errors)
     └── PricingError         a usage cannot be priced (streams.domain.pricing)
         └── UnknownModelError    the model is not in the price table
@@ -74,3 +75,7 @@ class NothingSelectedError(ReplayError):
     """The selection is valid but matches no record: nothing to replay (exit 3)."""
 
     exit_code = 3
+
+
+class PermanentTaskError(FeynmanError):
+    """Raised by a task handler when retrying cannot help (the input itself is wrong)."""

@@ -38,7 +38,7 @@ from typing import Any, cast
 import faust
 from faust.types import EventT, TopicT
 
-from feynman.errors import DecodeError
+from feynman.errors import DecodeError, PermanentTaskError
 from feynman.settings import Settings
 from schemas.envelope import Envelope, decode, encode, new_envelope, ordering_key
 from schemas.events import DeadLetter, TaskRetry, TaskStatusChanged
@@ -520,9 +520,11 @@ class Runtime:
             except Exception as exc:  # noqa: BLE001 - every failure is retried or dead-lettered, never dropped
                 timed_out = isinstance(exc, TimeoutError)
                 error = f"timed out after {task_type.timeout_s:g} s" if timed_out else repr(exc)
-                await self._failed(
-                    task_type, envelope, attempt, origin, error, traceback.format_exc(), timed_out
-                )
+                reason = "timeout" if timed_out else "max_attempts"
+                if isinstance(exc, PermanentTaskError):
+                    reason = "permanent"
+                tb = traceback.format_exc()
+                await self._failed(task_type, envelope, attempt, origin, error, tb, reason)
                 return
             self.metrics.seconds.labels(task_type.name).observe(time.perf_counter() - started)
             if cache_key:
@@ -561,12 +563,12 @@ class Runtime:
         origin: Origin,
         error: str,
         tb: str,
-        timed_out: bool,
+        reason: str,
     ) -> None:
         tid = task_id(task_type.name, envelope.id)
         log.warning("task %s (%s) attempt %d failed: %s", tid, task_type.name, attempt, error)
         next_attempt = attempt + 1
-        if next_attempt < task_type.max_attempts:
+        if next_attempt < task_type.max_attempts and reason != "permanent":
             delay = task_type.retry_delay_s(next_attempt) * random.uniform(1 - JITTER, 1 + JITTER)
             retry = TaskRetry(
                 task_type=task_type.name,
@@ -588,7 +590,6 @@ class Runtime:
                 tid, task_type.name, envelope, TaskStatus.RETRYING, attempt=attempt, error=error, wait=True
             )
             return
-        reason = "timeout" if timed_out else "max_attempts"
         await self.dead_letter(
             origin,
             reason=reason,

@@ -18,6 +18,7 @@ import re
 import time
 from typing import Any
 
+from feynman.errors import PermanentTaskError
 from feynman.settings import get_settings
 from schemas.envelope import Envelope
 from streams.app import create_app
@@ -39,6 +40,8 @@ def _effect(*fields: object) -> None:
 
 async def flaky(envelope: Envelope[Any], context: TaskContext) -> str:
     _effect("run", context.task_id, context.attempt)
+    if "permanent" in envelope.data.user_input:
+        raise PermanentTaskError("this input can never succeed")
     if context.attempt < _param(envelope, "fail"):
         raise RuntimeError(f"flaky failure on attempt {context.attempt}")
     return f"flaky/{context.task_id}"

@@ -86,3 +86,16 @@ async def test_task_statuses_and_tables_survive_a_worker_restart(settings: Setti
         restored = record(settings, tid)
     assert restored is not None and restored["status"] == "completed"
     assert [e for e in effects(settings) if e[1] == tid] == [["run", tid, "0"]]
+
+
+async def test_a_permanent_failure_is_dead_lettered_without_retries(settings: Settings) -> None:
+    with running_worker(settings, app=APP, env=workers_env("flaky")):
+        [(envelope, _)] = await publish(settings, [("s-p", "permanent")])
+        tid = task_id("flaky", envelope.id)
+        records = wait_until(lambda: terminal(settings, [tid]), 30, "the task ends")
+    assert records[tid]["status"] == "dead"
+    assert [e[2] for e in effects(settings) if e[1] == tid] == ["0"]
+    [letter] = await read_topic(
+        settings.kafka_bootstrap, Topics.from_settings(settings).dead_letter.name, count=1
+    )
+    assert (decode(letter.value).data.reason, decode(letter.value).data.attempts) == ("permanent", 1)
