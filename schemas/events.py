@@ -143,6 +143,21 @@ class DeadLetter(Payload):
     traceback: Annotated[str, StringConstraints(max_length=16_000)] | None = None
 
 
+@REGISTRY.register("task.expired", 1)
+class TaskExpired(Payload):
+    """A finished task's status has outlived its retention: delete its record.
+
+    Published by the worker that owns the task's status partition, on the
+    status topic itself, so the delete (a tombstone in the table's changelog)
+    is written by the fold agent like every other change of the record.
+    """
+
+    ordering_fields: ClassVar[tuple[str, ...]] = ("task_id",)
+
+    task_id: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    finished_before: datetime = Field(description="Only a record finished before this time is deleted")
+
+
 @REGISTRY.register("task.retry", 1)
 class TaskRetry(Payload):
     """A failed task waiting in a retry tier; it carries the original record.

@@ -141,3 +141,15 @@ def aggregate_state(statuses: list[str]) -> str:
         return "running"
     failed = any(s in (TaskStatus.DEAD, TaskStatus.INVALID) for s in states)
     return "failed" if failed else "completed"
+
+
+def expired(record: dict[str, Any] | None, finished_before: datetime) -> bool:
+    """Whether a stored record is finished and finished before ``finished_before``.
+
+    A task that ran again since (a replay) is not finished, or finished later,
+    so a late expiry never deletes work still in progress.
+    """
+    if record is None or not TaskStatus(record["status"]).terminal:
+        return False
+    finished = record.get("completed_at") or record["created_at"]
+    return bool(finished < _iso(finished_before))

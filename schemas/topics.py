@@ -267,7 +267,7 @@ class Topics:
         """The topic an event of ``event_type`` is published to."""
         if event_type == "llm.usage":
             return self.llm_usage
-        if event_type == "task.status":
+        if event_type in ("task.status", "task.expired"):
             return self.task_status
         if event_type == "dead.letter":
             return self.dead_letter

@@ -9,14 +9,15 @@ owns the task's partition, so any worker answers for any task.
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime, timedelta
 
 import faust
 from faust.web import Request, Response, View
 
 from feynman.errors import DecodeError
-from schemas.envelope import decode
-from schemas.events import TaskStatusChanged
-from schemas.status import fold
+from schemas.envelope import decode, encode, new_envelope
+from schemas.events import TaskExpired, TaskStatusChanged
+from schemas.status import expired, fold
 from streams.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -37,15 +38,32 @@ def install(rt: Runtime) -> faust.Table:
         async for event in stream.events():
             try:
                 envelope = decode(event.value)
-                if not isinstance(envelope.data, TaskStatusChanged):
+                if not isinstance(envelope.data, TaskStatusChanged | TaskExpired):
                     raise DecodeError("wrong_topic", f"{envelope.type} events do not belong on {source.name}")
             except DecodeError as exc:
                 await rt.poison(event, exc.reason, exc.message)
                 continue
             change = envelope.data
+            if isinstance(change, TaskExpired):
+                if expired(table.get(change.task_id), change.finished_before):
+                    del table[change.task_id]  # a tombstone in the changelog
+                continue
             new = fold(table.get(change.task_id), change)
             if new is not None:
                 table[change.task_id] = new
+
+    retention = timedelta(seconds=rt.settings.status_retention_s)
+
+    @app.timer(max(1.0, min(3600.0, rt.settings.status_retention_s / 10)), name="expire_task_status")
+    async def expire_task_status() -> None:
+        # Tables cannot be written from a timer (no event to take the partition
+        # from): ask the fold agent, through the status topic, to delete.
+        cutoff = datetime.now(UTC) - retention
+        status = rt.topic(source)
+        for task_id, record in list(table.items()):
+            if expired(record, cutoff):
+                expiry = new_envelope(TaskExpired(task_id=task_id, finished_before=cutoff), source=rt.worker)
+                await status.send(key=task_id, value=encode(expiry))
 
     @app.page("/tasks/{task_id}/")
     @app.table_route(table=table, match_info="task_id")

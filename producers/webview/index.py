@@ -12,12 +12,13 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sortedcontainers import SortedList
 
 from schemas.events import TaskStatusChanged
-from schemas.status import fold
+from schemas.status import expired, fold
 
 Record = dict[str, Any]
 
@@ -116,6 +117,12 @@ class TaskIndex:
 
     def get(self, task_id: str) -> Record | None:
         return self._records.get(task_id)
+
+    def expire(self, task_id: str, finished_before: datetime) -> None:
+        """Forget a task whose status outlived its retention, as the worker's table does."""
+        record = self._records.get(task_id)
+        if expired(record, finished_before):
+            self._unlink(self._records.pop(task_id))
 
     def page(self, where: TaskFilter, *, offset: int = 0, limit: int = 50) -> Page:
         """Matching tasks, newest first: ``limit`` of them after skipping ``offset``, and how many match.

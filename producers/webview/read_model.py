@@ -18,7 +18,7 @@ from producers.webview.dead_letters import DeadLetterLog, Letter
 from producers.webview.index import TaskIndex, Transition
 from producers.webview.stats import Finish, FinishLog
 from schemas.envelope import decode
-from schemas.events import DeadLetter, TaskStatusChanged
+from schemas.events import DeadLetter, TaskExpired, TaskStatusChanged
 from schemas.tasks import TaskStatus
 
 
@@ -47,7 +47,10 @@ class ReadModel:
 
     def apply_status(self, value: bytes | None) -> None:
         """One record of the task-status topic."""
-        change = self._decode(value, TaskStatusChanged)
+        change = self._decode(value, (TaskStatusChanged, TaskExpired))
+        if isinstance(change, TaskExpired):
+            self.tasks.expire(change.task_id, change.finished_before)
+            return
         if change is None:
             return
         transition = self.tasks.apply(change)
@@ -70,7 +73,9 @@ class ReadModel:
             return
         self.dead_letters.add(Letter(envelope.id, envelope.ts, partition, offset, envelope.data))
 
-    def _decode(self, value: bytes | None, kind: type[TaskStatusChanged]) -> TaskStatusChanged | None:
+    def _decode(
+        self, value: bytes | None, kinds: tuple[type[TaskStatusChanged], type[TaskExpired]]
+    ) -> TaskStatusChanged | TaskExpired | None:
         if value is None:  # a tombstone: nothing to fold
             return None
         try:
@@ -78,7 +83,7 @@ class ReadModel:
         except DecodeError:
             self.progress.undecodable += 1
             return None
-        if not isinstance(data, kind):
+        if not isinstance(data, kinds):
             self.progress.undecodable += 1
             return None
         return data

@@ -20,6 +20,7 @@ from schemas.events import (
     MemoryConsolidated,
     MemoryRequested,
     MonitoringSnapshot,
+    TaskExpired,
     TaskRetry,
     TaskStatusChanged,
     Utterance,
@@ -126,6 +127,10 @@ SAMPLES: dict[str, BaseModel] = {
     "task.status": TASK_STATUS,
     "dead.letter": DEAD_LETTER,
     "task.retry": TASK_RETRY,
+    "task.expired": TaskExpired(
+        task_id=task_id("analysis", "0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b"),
+        finished_before=datetime(2024, 5, 8, 12, 0, tzinfo=UTC),
+    ),
     "analysis.completed": AnalysisCompleted(
         learner_id="u-1",
         session_id="s-1",

@@ -11,7 +11,7 @@ import pytest
 
 from schemas.envelope import rfc3339
 from schemas.events import TaskStatusChanged
-from schemas.status import fold
+from schemas.status import expired, fold
 from schemas.tasks import TaskStatus, task_id
 
 EVENT_ID = "0190b5c2-7f3a-7c1e-9a2b-3c4d5e6f7a8b"
@@ -352,3 +352,28 @@ def test_a_v1_status_record_without_replay_id_reads_as_the_first_generation() ->
 
     assert rerun is not None and rerun["status"] == "running"
     assert fold(old, change(TaskStatus.DEAD, seconds=60)) is None
+
+
+def test_only_a_record_finished_before_the_cutoff_expires() -> None:
+    at = datetime(2026, 1, 1, tzinfo=UTC)
+    running = fold(
+        None,
+        TaskStatusChanged(
+            task_id="t", task_type="x", status=TaskStatus.RUNNING, at=at, event_id="e", event_type="chat.turn"
+        ),
+    )
+    done = fold(
+        running,
+        TaskStatusChanged(
+            task_id="t",
+            task_type="x",
+            status=TaskStatus.COMPLETED,
+            at=at,
+            event_id="e",
+            event_type="chat.turn",
+        ),
+    )
+    assert not expired(running, at + timedelta(days=9))  # unfinished work never expires
+    assert not expired(done, at)
+    assert expired(done, at + timedelta(seconds=1))
+    assert not expired(None, at)

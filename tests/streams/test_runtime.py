@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import base64
+from typing import Any
 
 from feynman.settings import Settings
+from feynman.topic_admin import ensure_topics
 from schemas import decode, encode, task_id
 from schemas.topics import Topics
 from tests.streams.worker_support import (
@@ -99,3 +101,13 @@ async def test_a_permanent_failure_is_dead_lettered_without_retries(settings: Se
         settings.kafka_bootstrap, Topics.from_settings(settings).dead_letter.name, count=1
     )
     assert (decode(letter.value).data.reason, decode(letter.value).data.attempts) == ("permanent", 1)
+
+
+async def test_finished_statuses_expire_after_their_retention(settings_factory: Any) -> None:
+    settings = settings_factory(status_retention_s=2)
+    await ensure_topics(settings.bootstrap_servers, Topics.from_settings(settings).all())
+    with running_worker(settings, app=APP, env=workers_env("flaky")):
+        [(envelope, _)] = await publish(settings, [("s-x", "fail:0")])
+        tid = task_id("flaky", envelope.id)
+        wait_until(lambda: terminal(settings, [tid]), 30, "the task completes")
+        wait_until(lambda: record(settings, tid) is None, 30, "its status expires")
