@@ -5,13 +5,13 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+import subprocess
+import sys
 
 import orjson
 from aiokafka import AIOKafkaProducer
-from click.testing import CliRunner, Result
 
-from feynman.cli import cli
-from feynman.settings import Settings, get_settings
+from feynman.settings import Settings
 from schemas import AnalysisCompleted, ChatTurn, encode, new_envelope, ordering_key
 from schemas.topics import Topics
 from tests.support import child_env
@@ -44,25 +44,20 @@ async def test_export_keeps_only_the_learners_records_as_flat_rows(settings: Set
     finally:
         await producer.stop()
 
-    runner = CliRunner()
     env = child_env(settings)
 
-    async def run(*args: str) -> Result:
-        # The command reads its settings from the environment given here, not
-        # from what an earlier test left cached; it runs its own event loop.
-        get_settings.cache_clear()
-        try:
-            return await asyncio.to_thread(
-                runner.invoke, cli, ["export", *args], env=env, catch_exceptions=False
-            )
-        finally:
-            get_settings.cache_clear()
+    async def run(*args: str) -> subprocess.CompletedProcess[str]:
+        # As an operator runs it: its own process, settings from the environment.
+        command = [sys.executable, "-m", "feynman.cli", "export", *args]
+        return await asyncio.to_thread(
+            subprocess.run, command, capture_output=True, text=True, env=env, timeout=60
+        )
 
     jsonl = await run("--user", "u-x")
     as_csv = await run("--user", "u-x", "--format", "csv")
     none = await run("--user", "u-x", "--topic", "chemistry")
 
-    assert jsonl.exit_code == 0, jsonl.output
+    assert jsonl.returncode == 0, jsonl.stderr
     rows = [orjson.loads(line) for line in jsonl.stdout.splitlines()]
     assert sorted(r["kind"] for r in rows) == ["analysis", "turn"]
     [turn] = [r for r in rows if r["kind"] == "turn"]
