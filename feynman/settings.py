@@ -11,7 +11,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -50,6 +50,11 @@ class Settings(BaseSettings):
     llm_api_key: SecretStr | None = None
     llm_timeout_s: float = Field(20.0, gt=0)
     llm_max_retries: int = Field(3, ge=0, le=10)
+    # Per-model budgets of the worker's LLM calls, {model: {"rpm": n, "tpm": n}} ("*" = any other
+    # model), per worker process; empty = unlimited. See docs/rate-limits.md.
+    llm_limits: dict[str, dict[str, float]] = Field(default_factory=dict)
+    # Cap on the reply of a consolidation summary call (also the token estimate's reply share).
+    llm_summary_max_tokens: int = Field(400, ge=16, le=8192)
 
     # Where the API asks for task status; by default the local worker's web port.
     worker_url: str | None = None
@@ -107,6 +112,15 @@ class Settings(BaseSettings):
 
     # `feynman replay` checkpoints (one JSON file per replay id); default <data_dir>/replays.
     replay_dir: Path | None = None
+
+    @field_validator("llm_limits")
+    @classmethod
+    def _limits_build_a_limiter(cls, value: dict[str, dict[str, float]]) -> dict[str, dict[str, float]]:
+        """Fail at start-up, naming the variable, rather than at a worker's first LLM call."""
+        from streams.domain.rate_limit import RateLimiter  # the domain, not the worker: no Faust import
+
+        RateLimiter.from_config(value)
+        return value
 
     @property
     def replay_checkpoint_dir(self) -> Path:

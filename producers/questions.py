@@ -13,12 +13,10 @@ from dataclasses import dataclass
 from typing import Literal
 
 from feynman.settings import Settings
-from producers.llm import ChatCompletionsClient, LlmQuestioner, UsageRecord, ask_with_fallback
+from producers.llm import ChatCompletionsClient, LlmQuestioner, UsageRecord, ask_with_fallback, usage_envelope
 from producers.publisher import Publisher
 from producers.tutor import Turn, warm_up
 from producers.tutor import ask as tutor_ask
-from schemas.envelope import new_envelope
-from schemas.events import LlmUsage
 
 # The learner waits for this: past it, the local tutor's questions go out.
 LLM_DEADLINE_S = 8.0
@@ -80,4 +78,4 @@ class QuestionService:
         return Asked(result.questions, local.language, result.source)
 
     async def _meter(self, usage: UsageRecord) -> None:
-        await self._publisher.publish(new_envelope(LlmUsage(**usage.as_event_data()), source="api"))
+        await self._publisher.publish(usage_envelope(usage, source="api"))

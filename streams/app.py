@@ -18,6 +18,7 @@ from streams import (
     consolidation_tasks,
     costs,
     health,
+    llm,
     monitoring,
     session_tasks,
     status_table,
@@ -66,7 +67,7 @@ def create_app(
     transcripts.install(rt)
     session_tasks.install(rt)
     analysis_tasks.install(rt)
-    memory = consolidation_tasks.install(rt)
+    memory = consolidation_tasks.install(rt, llm=llm.install(rt))
     vectors.install(rt, route_by=memory)
     costs.install(rt)
     rt.add_task_types(task_types)

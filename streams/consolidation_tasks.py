@@ -9,19 +9,30 @@ one learner's sessions sit on different partitions (and workers): folding it
 here would let two workers write one row. ``memory`` folds it instead from the
 memories topic, where all of a learner's digests share one partition, into
 ``learner_memory`` (keyed by learner, co-partitioned with that topic).
+
+With an LLM backend configured, the digest's summary is the model's
+(:mod:`streams.domain.llm_summary`); the rest of the digest stays the local
+engine's. A transient LLM failure raises, so the runtime retries the task;
+on the task's last attempt, and for failures a retry cannot fix, the local
+summary is used instead, so an LLM outage never costs a learner their memory.
+The result event's id derives from the task, so however many attempts it
+takes, one ``memory.consolidated`` counts.
 """
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import faust
 from faust.web import Request, Response, View
 
+from producers.llm.errors import LlmError
 from schemas.envelope import Envelope, ordering_key, rfc3339
 from schemas.events import ChatTurn, ConversationEnded, MemoryConsolidated, MemoryRequested
 from streams.analysis_tasks import learner_of
 from streams.domain.consolidation import (
+    SessionDigest,
     SessionTurn,
     consolidate_session,
     digest_from_dict,
@@ -29,17 +40,26 @@ from streams.domain.consolidation import (
     merge_memory,
     turns_from_history,
 )
+from streams.domain.llm_summary import parse_summary, summary_messages, with_llm_summary
 from streams.domain.progress import topic_key
 from streams.domain.transcript import record_turn
+from streams.llm import WorkerLlm
 from streams.results import publish_result, result_event_id
 from streams.runtime import Runtime
 from streams.tasks import Priority, TaskContext, TaskType
 
+log = logging.getLogger(__name__)
+
 # Bound on the explanations a memory.consolidated event carries (bytes, roughly).
 MAX_EXPLANATION_CHARS = 200_000
+# The ``purpose`` of the usage events of summary calls (cost reports group by it).
+PURPOSE = "consolidation"
+# Locally a failure is a bug a retry will not fix; with an LLM a provider outage of a
+# minute or two must not dead-letter memories, so attempts follow the retry tiers (1 s, 10 s, 60 s).
+LOCAL_ATTEMPTS, LLM_ATTEMPTS = 2, 4
 
 
-def install(rt: Runtime) -> faust.Table:
+def install(rt: Runtime, llm: WorkerLlm | None = None) -> faust.Table:
     sessions = rt.table(
         "consolidation_sessions",
         rt.topics.consolidation_changelog,
@@ -52,6 +72,33 @@ def install(rt: Runtime) -> faust.Table:
     )
     every = rt.settings.consolidate_every_turns
     keep = rt.settings.consolidation_max_turns
+    attempts = LOCAL_ATTEMPTS if llm is None else LLM_ATTEMPTS
+
+    async def summarised(
+        digest: SessionDigest, turns: list[SessionTurn], context: TaskContext
+    ) -> SessionDigest:
+        """The digest with the LLM's summary, or as it is when the LLM cannot give one now."""
+        if llm is None:
+            return digest
+        messages = summary_messages(turns, topic=digest.topic, language=digest.language)
+        try:
+            completion = await llm.complete(
+                messages,
+                purpose=PURPOSE,
+                max_tokens=rt.settings.llm_summary_max_tokens,
+                session_id=digest.session_id,
+                user_id=digest.user_id,
+            )
+        except LlmError as exc:
+            if exc.transient and context.attempt + 1 < attempts:
+                raise
+            log.warning("consolidation %s: local summary, the LLM failed: %s", context.task_id, exc.message)
+            return digest
+        summary = parse_summary(completion.text)
+        if not summary:
+            log.warning("consolidation %s: local summary, the LLM answer held none", context.task_id)
+            return digest
+        return with_llm_summary(digest, summary)
 
     async def publish(
         context: TaskContext,
@@ -65,6 +112,7 @@ def install(rt: Runtime) -> faust.Table:
         if not turns:
             return None
         digest = consolidate_session(turns, topic=topic, session_id=session_id, user_id=user_id)
+        digest = await summarised(digest, turns, context)
         explanations = _bounded([t.explanation for t in turns][-50:])
         result = MemoryConsolidated(
             learner_id=learner_of(user_id, session_id),
@@ -123,7 +171,7 @@ def install(rt: Runtime) -> faust.Table:
 
     rt.add_task_types(
         [
-            TaskType("consolidation", consolidation, max_attempts=2, timeout_s=60.0),
+            TaskType("consolidation", consolidation, max_attempts=attempts, timeout_s=60.0),
             TaskType("memory", fold, priority=Priority.MEDIUM, timeout_s=30.0),
         ]
     )

@@ -7,9 +7,11 @@ the task types downstream, whose task ids derive from that event id, skip it.
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import BaseModel
 
-from schemas.envelope import encode, new_envelope, ordering_key
+from schemas.envelope import Envelope, encode, new_envelope, ordering_key
 from schemas.tasks import task_id
 from schemas.topics import TopicSpec
 from streams.runtime import Runtime
@@ -23,7 +25,15 @@ def result_event_id(context: TaskContext, part: str = "") -> str:
 
 async def publish_result(rt: Runtime, spec: TopicSpec, payload: BaseModel, *, event_id: str) -> str:
     """Publish ``payload`` to ``spec`` and wait for Kafka's ack; returns a result reference."""
-    envelope = new_envelope(payload, event_id=event_id, source=rt.worker)
+    return await publish_envelope(rt, spec, new_envelope(payload, event_id=event_id, source=rt.worker))
+
+
+async def publish_envelope(rt: Runtime, spec: TopicSpec, envelope: Envelope[Any]) -> str:
+    """Publish an event, keyed by its ordering key, and wait for Kafka's ack; returns its reference.
+
+    Waiting for the ack is what lets a handler return only once its effects are
+    durable (the runtime commits the input offset after the handler returns).
+    """
     key = ordering_key(envelope)
     fut = await rt.topic(spec).send(key=key, value=encode(envelope))
     await fut

@@ -22,6 +22,7 @@ from compose.local_broker import LocalBroker
 from feynman.settings import Settings
 from feynman.topic_admin import ensure_topics, raise_on_mismatch
 from schemas.topics import Topics
+from tests.fakes.openai_server import FakeOpenAIServer
 from tests.support import free_ports
 
 KAFKA_IMAGE = "apache/kafka:4.1.1"
@@ -94,3 +95,18 @@ def settings(settings_factory: Callable[..., Settings]) -> Settings:
     reports = asyncio.run(ensure_topics(s.bootstrap_servers, Topics.from_settings(s).all()))
     raise_on_mismatch(reports)
     return s
+
+
+@pytest.fixture(scope="session")
+def openai_server_session() -> Iterator[FakeOpenAIServer]:
+    """One real OpenAI-compatible HTTP server on localhost for the session (the only fake: a hosted LLM)."""
+    with FakeOpenAIServer() as server:
+        yield server
+
+
+@pytest.fixture
+def openai_server(openai_server_session: FakeOpenAIServer) -> Iterator[FakeOpenAIServer]:
+    """The session's server with an empty script and no recorded requests."""
+    openai_server_session.reset()
+    yield openai_server_session
+    openai_server_session.reset()

@@ -10,10 +10,10 @@ from producers.llm.questions import (
     LlmQuestioner,
     LlmQuestions,
     QuestionsResult,
-    UsageRecord,
     ask_with_fallback,
     parse_questions,
 )
+from producers.llm.usage import UsageRecord, usage_envelope
 
 __all__ = [
     "ChatCompleter",
@@ -28,4 +28,5 @@ __all__ = [
     "ask_with_fallback",
     "parse_questions",
     "retry_after_seconds",
+    "usage_envelope",
 ]

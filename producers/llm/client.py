@@ -14,6 +14,11 @@ reason — and to retry only what is worth retrying:
 - otherwise exponential backoff with "equal jitter" (half fixed, half random),
   so clients that failed together do not retry together.
 
+A caller that shares a rate limiter with other callers of the same model passes
+``on_retry_after``: it hears every ``Retry-After`` at once, so the limiter can
+pause the whole model at the *first* 429 instead of letting every other task
+run into the same refusal.
+
 Any other status (``400``, ``401``, ``404`` ...) is a configuration or request
 error that a retry cannot fix: it fails at once.
 """
@@ -26,6 +31,7 @@ import logging
 import math
 import random
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Protocol
@@ -122,6 +128,7 @@ class ChatCompletionsClient:
         retry_after_cap_s: float = 30.0,
         backoff_base_s: float = 0.5,
         backoff_max_s: float = 8.0,
+        on_retry_after: Callable[[float], None] | None = None,
     ) -> None:
         if timeout_s <= 0:
             raise ValueError("timeout_s must be positive")
@@ -134,6 +141,7 @@ class ChatCompletionsClient:
         self.retry_after_cap_s = retry_after_cap_s
         self.backoff_base_s = backoff_base_s
         self.backoff_max_s = backoff_max_s
+        self.on_retry_after = on_retry_after
         self._api_key = api_key
         self._url = f"{self.base_url}/chat/completions"
         # Userinfo in a base URL is a credential too; keep it out of messages and logs.
@@ -144,7 +152,9 @@ class ChatCompletionsClient:
         self._http = httpx.AsyncClient(headers=headers, timeout=httpx.Timeout(timeout_s))
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> ChatCompletionsClient | None:
+    def from_settings(
+        cls, settings: Settings, *, on_retry_after: Callable[[float], None] | None = None
+    ) -> ChatCompletionsClient | None:
         """The configured backend, or ``None`` when ``FEYNMAN_LLM_BASE_URL`` is unset (local tutor only)."""
         if not settings.llm_base_url:
             return None
@@ -154,6 +164,7 @@ class ChatCompletionsClient:
             settings.llm_api_key,
             timeout_s=settings.llm_timeout_s,
             max_retries=settings.llm_max_retries,
+            on_retry_after=on_retry_after,
         )
 
     def __repr__(self) -> str:
@@ -220,14 +231,17 @@ class ChatCompletionsClient:
                 latency_ms = (time.monotonic() - started) * 1000.0
                 return self._parse(response, latency_ms=latency_ms, attempts=attempt)
             retryable = status in RETRY_STATUSES or status >= 500
+            asked = retry_after_seconds(response.headers) if retryable else None
+            if asked is not None and self.on_retry_after is not None:
+                self.on_retry_after(asked)
             if not retryable or attempt >= attempts_allowed:
                 raise LlmError(
                     f"LLM request to {self._display_url} failed: HTTP {status} after {attempt} attempt(s)"
                     f"{self._snippet(response)}",
                     status=status,
                     attempts=attempt,
+                    retry_after=asked,
                 )
-            asked = retry_after_seconds(response.headers)
             delay = min(asked, self.retry_after_cap_s) if asked is not None else self._backoff(attempt)
             log.warning(
                 "LLM attempt %d/%d: HTTP %d; retrying in %.2fs%s",

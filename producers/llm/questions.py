@@ -18,16 +18,16 @@ import logging
 import re
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Literal
 
 from producers.llm.client import ChatCompleter, Completion, Usage
 from producers.llm.errors import LlmError
+from producers.llm.usage import UsageRecord
 
 log = logging.getLogger(__name__)
 
 Language = Literal["en", "zh"]
 Source = Literal["llm", "local"]
-PURPOSE = "questions"
 
 SYSTEM_PROMPTS: dict[Language, str] = {
     "en": (
@@ -57,48 +57,6 @@ _LIST_ITEM = re.compile(
 )
 _FENCE = re.compile(r"^\s*```[A-Za-z0-9_-]*\s*\n?(?P<body>.*?)\n?\s*```\s*$", re.DOTALL)
 _QUOTES = "\"'“”‘’「」『』`"
-
-
-@dataclass(frozen=True, slots=True)
-class UsageRecord:
-    """One metered LLM call, shaped like the ``llm.usage`` event (see :meth:`as_event_data`)."""
-
-    model: str
-    prompt_tokens: int
-    completion_tokens: int
-    latency_ms: float
-    session_id: str | None = None
-    user_id: str | None = None
-    purpose: str = PURPOSE
-    # True when the provider sent no usage and the tokens are 0, not counts.
-    usage_missing: bool = False
-
-    @classmethod
-    def from_usage(
-        cls, usage: Usage, *, session_id: str | None, user_id: str | None, purpose: str = PURPOSE
-    ) -> UsageRecord:
-        return cls(
-            model=usage.model,
-            prompt_tokens=usage.prompt_tokens,
-            completion_tokens=usage.completion_tokens,
-            latency_ms=usage.latency_ms,
-            session_id=session_id,
-            user_id=user_id,
-            purpose=purpose,
-            usage_missing=usage.usage_missing,
-        )
-
-    def as_event_data(self) -> dict[str, Any]:
-        """The ``llm.usage`` v1 payload (``schemas.events.LlmUsage``), which has no ``usage_missing``."""
-        return {
-            "model": self.model,
-            "prompt_tokens": self.prompt_tokens,
-            "completion_tokens": self.completion_tokens,
-            "latency_ms": self.latency_ms,
-            "session_id": self.session_id,
-            "user_id": self.user_id,
-            "purpose": self.purpose,
-        }
 
 
 @dataclass(frozen=True, slots=True)

@@ -31,6 +31,8 @@ CLARITY_WEIGHT, CONCEPT_WEIGHT = 0.6, 0.4
 SUMMARY_SENTENCES = 3
 KEEP_CONCEPTS, KEEP_OPEN_QUESTIONS, KEEP_SUMMARIES = 30, 10, 5
 Status = Literal["explained", "mentioned"]
+# Who wrote the summary: the local extractive engine, or the LLM backend when configured.
+SummarySource = Literal["local", "llm"]
 
 
 @dataclass(frozen=True)
@@ -64,6 +66,7 @@ class SessionDigest:
     clarity: float
     score: float
     explanations: tuple[str, ...] = field(repr=False, default=())
+    summary_source: SummarySource = "local"
 
 
 def consolidate_session(
@@ -169,6 +172,7 @@ def merge_memory(previous: Mapping[str, Any] | None, digest: SessionDigest) -> d
         "sessions": prev.get("sessions", 0) + 1,
         "last_session_id": digest.session_id,
         "summary": list(digest.summary),
+        "summary_source": digest.summary_source,
         "summaries": summaries[-KEEP_SUMMARIES:],
         "concepts": sorted(concepts.values(), key=lambda c: (-c["sessions"], c["term"]))[:KEEP_CONCEPTS],
         "open_questions": list(dict.fromkeys([*still_open, *digest.open_questions]))[-KEEP_OPEN_QUESTIONS:],
@@ -198,6 +202,8 @@ def digest_from_dict(data: Mapping[str, Any], explanations: Sequence[str] = ()) 
         clarity=float(data["clarity"]),
         score=float(data["score"]),
         explanations=tuple(explanations),
+        # Digests published before the LLM summary existed carry no source: they were local.
+        summary_source="llm" if data.get("summary_source") == "llm" else "local",
     )
 
 

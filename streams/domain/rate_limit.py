@@ -43,7 +43,7 @@ import logging
 import math
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -330,6 +330,17 @@ class RateLimiter:
             sleeper.cancel()
         if sleeper.done() and not sleeper.cancelled():
             sleeper.result()  # a failing sleep is the caller's error, not a silent busy loop
+
+
+def estimate_tokens(messages: Sequence[Mapping[str, str]], max_tokens: int) -> int:
+    """A call's token budget before it is made: the prompt at about four characters a token, a few
+    more per message for the chat framing, plus the reply's cap, so the estimate errs high.
+
+    No tokenizer: the estimate only has to keep the bucket honest until :meth:`RateLimiter.settle`
+    replaces it with the provider's count (CJK text, about a token a character, is underestimated,
+    and settling charges the difference).
+    """
+    return sum(len(message["content"]) // 4 + 4 for message in messages) + max_tokens
 
 
 def _set(future: asyncio.Future[None]) -> None:

@@ -1,8 +1,8 @@
-"""One fake OpenAI server per session, reset per test; clients aimed at it with small retry caps."""
+"""Clients aimed at the fake OpenAI server (tests/conftest.py) with small retry caps."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import pytest
@@ -12,20 +12,6 @@ from producers.llm.client import ChatCompletionsClient
 from tests.fakes.openai_server import FakeOpenAIServer
 
 TEST_KEY = "sk-test-0123456789-secret"
-
-
-@pytest.fixture(scope="session")
-def openai_server_session() -> Iterator[FakeOpenAIServer]:
-    with FakeOpenAIServer() as server:
-        yield server
-
-
-@pytest.fixture
-def openai_server(openai_server_session: FakeOpenAIServer) -> Iterator[FakeOpenAIServer]:
-    """The session's server with an empty script and no recorded requests."""
-    openai_server_session.reset()
-    yield openai_server_session
-    openai_server_session.reset()
 
 
 @pytest.fixture

@@ -11,8 +11,10 @@ from streams.domain.consolidation import (
     MASTERY_RATE,
     SessionTurn,
     consolidate_session,
+    digest_from_dict,
     digest_to_dict,
     merge_memory,
+    turns_from_history,
 )
 from streams.domain.summarise import central_sentences
 from tests.streams.domain.corpus import by_id
@@ -121,3 +123,76 @@ def test_an_open_question_from_an_earlier_session_is_closed_when_a_later_session
     assert chlorophyll not in merged["open_questions"]
     assert merged["summaries"][0]["session_id"] == "s1"
     assert merged["summary"] == list(later.summary)
+
+
+def test_a_digest_read_back_from_its_result_event_merges_exactly_like_the_original() -> None:
+    turns = _session("photosynthesis", VAGUE, FOLLOW_UP)
+    digest = consolidate_session(turns, topic="photosynthesis", session_id="s-rt", user_id="u-rt")
+    # What the memory task receives: the event's JSON digest and, beside it, the explanations.
+    payload = json.loads(json.dumps(digest_to_dict(digest), ensure_ascii=False))
+
+    back = digest_from_dict(payload, [t.explanation for t in turns])
+
+    assert back == digest
+    assert merge_memory(None, back) == merge_memory(None, digest)
+
+
+def test_the_explanations_sent_beside_a_digest_are_what_closes_earlier_open_questions() -> None:
+    first = consolidate_session(_session("photosynthesis", VAGUE), topic="photosynthesis", session_id="s1")
+    second = consolidate_session(
+        _session("photosynthesis", FOLLOW_UP), topic="photosynthesis", session_id="s2"
+    )
+    memory = merge_memory(None, first)
+    payload = digest_to_dict(second)
+
+    with_text = merge_memory(memory, digest_from_dict(payload, second.explanations))
+    bare = merge_memory(memory, digest_from_dict(payload))
+
+    # The follow-up explains chlorophyll: that question closes only when its text came along.
+    chlorophyll = next(q for q in memory["open_questions"] if "“chlorophyll”" in q)
+    assert chlorophyll not in with_text["open_questions"]
+    assert set(bare["open_questions"]) >= set(memory["open_questions"])
+
+
+def test_a_digest_published_before_summary_sources_existed_reads_as_local() -> None:
+    payload = digest_to_dict(
+        consolidate_session(_session("gravity", FOLLOW_UP), topic="gravity", session_id="s")
+    )
+    del payload["summary_source"]
+
+    assert digest_from_dict(payload).summary_source == "local"
+
+
+def test_a_stored_conversation_becomes_turns_with_the_tutor_replies_that_followed_each() -> None:
+    history = [
+        {"role": "system", "content": "You are a tutor."},
+        {"role": "assistant", "content": "Explain photosynthesis in your own words."},
+        {"role": "user", "content": "Plants make food from light."},
+        {"role": "assistant", "content": "What food, exactly?"},
+        {"role": "assistant", "content": "Where does the light go?"},
+        {"role": "user", "content": "   "},
+        {"role": "user", "content": "Sugar, made from water and air."},
+        {"role": "assistant", "content": ""},
+    ]
+
+    assert turns_from_history(history) == [
+        SessionTurn("Plants make food from light.", ("What food, exactly?", "Where does the light go?")),
+        SessionTurn("Sugar, made from water and air.", ()),
+    ]
+    assert turns_from_history([]) == []
+
+
+def test_a_memorize_request_consolidates_like_the_same_session_told_turn_by_turn() -> None:
+    turns = _session("photosynthesis", VAGUE, FOLLOW_UP)
+    history = [
+        line
+        for t in turns
+        for line in [
+            {"role": "user", "content": t.explanation},
+            *({"role": "assistant", "content": q} for q in t.questions),
+        ]
+    ]
+
+    from_history = consolidate_session(turns_from_history(history), topic="photosynthesis", session_id="s")
+
+    assert from_history == consolidate_session(turns, topic="photosynthesis", session_id="s")

@@ -6,7 +6,7 @@ import json
 from dataclasses import replace
 
 from streams.domain.analysis import QualityReport, analyse
-from streams.domain.progress import LearnerProgress, fold_progress, trend
+from streams.domain.progress import SEEN_EVENTS, LearnerProgress, fold_clarity, fold_progress, trend
 from tests.streams.domain.corpus import by_id
 
 _BASE = analyse(by_id("en-gravity-good").text, topic="gravity")
@@ -53,3 +53,37 @@ def test_the_state_survives_a_json_round_trip() -> None:
     assert fold_progress(restored, _scored(80.0), topic="光合作用", event_id="e2").best_by_topic == {
         "光合作用": 80.0
     }
+
+
+def test_a_clarity_read_back_from_a_result_event_folds_like_its_report() -> None:
+    reports = [("gravity", 40.0, "e1"), ("Gravity", 70.0, "e2"), ("compound interest", 55.0, "e3")]
+    from_reports, from_clarity = None, None
+    for topic, clarity, event_id in reports:
+        from_reports = fold_progress(from_reports, _scored(clarity), topic=topic, event_id=event_id)
+        # The progress table hands back plain dicts (a restored row); the fold takes them as they are.
+        previous = from_clarity.to_dict() if from_clarity is not None else None
+        from_clarity = fold_clarity(previous, clarity, topic=topic, event_id=event_id)
+
+    assert from_clarity == from_reports
+    assert from_clarity is not None and from_clarity.best_by_topic == {
+        "gravity": 70.0,
+        "compound interest": 55.0,
+    }
+
+
+def test_a_clarity_folded_twice_from_a_restored_row_counts_once() -> None:
+    once = fold_clarity(None, 62.5, topic="gravity", event_id="e1")
+
+    again = fold_clarity(json.loads(json.dumps(once.to_dict())), 62.5, topic="gravity", event_id="e1")
+
+    assert again == once and again.count == 1 and again.mean_clarity == 62.5
+
+
+def test_the_seen_events_are_bounded_so_a_long_history_keeps_its_row_small() -> None:
+    state = None
+    for i in range(SEEN_EVENTS + 10):
+        state = fold_clarity(state, 50.0, topic="gravity", event_id=f"e{i}")
+    assert state is not None
+
+    assert len(state.seen_events) == SEEN_EVENTS and state.count == SEEN_EVENTS + 10
+    assert state.seen_events[-1] == f"e{SEEN_EVENTS + 9}"
