@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -55,9 +56,14 @@ async def test_a_task_goes_from_queued_to_completed_on_the_page_without_a_reload
                 await chat(api_url, f"s-other-{n % 2}", f"Heat flows from hot to cold, turn {n}.")
 
             # Filters: one session, then a status the task does not have.
+            # A turn starts several tasks (transcript, analysis, consolidation, ...): all of
+            # this session's, none of the others'.
             await page.get_by_test_id("filter-session").fill("s-browser")
-            await expect(page.get_by_test_id("page-info")).to_have_text("1\u20131 of 1", timeout=10_000)
+            await expect(page.get_by_test_id("page-info")).to_have_text(
+                re.compile(r"^1\u2013(\d+) of \1$"), timeout=10_000
+            )
             await expect(row(page, tid)).to_be_visible()
+            await expect(page.locator("#tasks")).not_to_contain_text("s-other-")
             await page.get_by_test_id("filter-status").select_option("dead")
             await expect(row(page, tid)).to_have_count(0, timeout=10_000)
             await page.get_by_test_id("filter-status").select_option("completed")
