@@ -138,9 +138,9 @@ def runtime_noop_rate(bootstrap: str, data_dir: Path, port: int, events: int) ->
         return asyncio.run(run())
 
 
-async def raw_aiokafka_rate(bootstrap: str, data_dir: Path, port: int, events: int) -> float:
+async def raw_aiokafka_rate(settings: Settings, events: int) -> float:
     """Consume, produce one status record per event (acked), commit: aiokafka's floor for the same job."""
-    settings = deployment(bootstrap, data_dir, port)
+    bootstrap = settings.kafka_bootstrap
     topics = Topics.from_settings(settings)
     consumer = AIOKafkaConsumer(
         topics.conversations.name,
@@ -212,7 +212,7 @@ def run(
     runtime_rates, raw_rates = [], []
     for n in range(repeats):
         progress(f"no-op run {n + 1}/{repeats}: raw aiokafka")
-        raw_rates.append(asyncio.run(raw_aiokafka_rate(bootstrap, data_dir, port, events)))
+        raw_rates.append(asyncio.run(raw_aiokafka_rate(deployment(bootstrap, data_dir, port), events)))
         progress(f"no-op run {n + 1}/{repeats}: runtime")
         runtime_rates.append(runtime_noop_rate(bootstrap, data_dir, port, events))
     runtime, raw = statistics.median(runtime_rates), statistics.median(raw_rates)

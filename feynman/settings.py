@@ -82,6 +82,9 @@ class Settings(BaseSettings):
     consolidate_every_turns: int = Field(5, ge=1, le=1000)
     # Turns of one session kept for consolidation (the latest win).
     consolidation_max_turns: int = Field(50, ge=1, le=500)
+    # A session with turns not yet consolidated is consolidated once it has
+    # been quiet this long (as if it had ended: reason "idle").
+    consolidate_idle_s: float = Field(600.0, gt=0)
     # Quality reports kept per session for GET /sessions/{id}/analysis.
     analysis_keep_reports: int = Field(20, ge=1, le=500)
     # Vector writes are batched: up to this many items, or this long, whichever first.

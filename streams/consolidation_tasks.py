@@ -22,13 +22,15 @@ takes, one ``memory.consolidated`` counts.
 from __future__ import annotations
 
 import logging
+import uuid
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import faust
 from faust.web import Request, Response, View
 
 from producers.llm.errors import LlmError
-from schemas.envelope import Envelope, ordering_key, rfc3339
+from schemas.envelope import Envelope, encode, new_envelope, ordering_key, rfc3339
 from schemas.events import ChatTurn, ConversationEnded, MemoryConsolidated, MemoryRequested
 from streams.analysis_tasks import learner_of
 from streams.domain.consolidation import (
@@ -42,7 +44,7 @@ from streams.domain.consolidation import (
 )
 from streams.domain.llm_summary import parse_summary, summary_messages, with_llm_summary
 from streams.domain.progress import topic_key
-from streams.domain.transcript import record_turn
+from streams.domain.transcript import idle_unconsolidated, mark_consolidated, record_turn
 from streams.llm import WorkerLlm
 from streams.results import publish_result, result_event_id
 from streams.runtime import Runtime
@@ -52,6 +54,8 @@ log = logging.getLogger(__name__)
 
 # Bound on the explanations a memory.consolidated event carries (bytes, roughly).
 MAX_EXPLANATION_CHARS = 200_000
+# Fixed forever: the ids of idle sessions' end events derive from it.
+IDLE_NAMESPACE = uuid.UUID("3b0f1d2e-8c4a-5e6f-9a1b-2c3d4e5f6a7b")
 # The ``purpose`` of the usage events of summary calls (cost reports group by it).
 PURPOSE = "consolidation"
 # Locally a failure is a bug a retry will not fix; with an LLM a provider outage of a
@@ -156,7 +160,29 @@ def install(rt: Runtime, llm: WorkerLlm | None = None) -> faust.Table:
             return None
         turns = [SessionTurn(t["user_input"], tuple(t["questions"])) for t in state["recent"]]
         user_id = getattr(data, "user_id", None) or state.get("user_id")
-        return await publish(context, envelope, turns, topic=state["topic"], session_id=key, user_id=user_id)
+        ref = await publish(context, envelope, turns, topic=state["topic"], session_id=key, user_id=user_id)
+        sessions[key] = mark_consolidated(state)
+        return ref
+
+    idle_s = rt.settings.consolidate_idle_s
+
+    @rt.app.timer(max(1.0, min(60.0, idle_s / 4)), name="consolidate_idle_sessions")
+    async def consolidate_idle_sessions() -> None:
+        # A timer cannot write tables: it publishes the session's end (reason
+        # "idle") keyed by session, and the handler above consolidates it. The
+        # event id is fixed per session and turn count, so several ticks (or
+        # workers holding standby copies) ask once.
+        idle_before = rfc3339(datetime.now(UTC) - timedelta(seconds=idle_s))
+        conversations = rt.topic(rt.topics.conversations)
+        for session_id, state in list(sessions.items()):
+            if state is None or not idle_unconsolidated(state, idle_before=idle_before):
+                continue
+            ended = ConversationEnded(
+                session_id=session_id, topic=state["topic"], user_id=state.get("user_id"), reason="idle"
+            )
+            event_id = str(uuid.uuid5(IDLE_NAMESPACE, f"{session_id}/{state['turns']}"))
+            envelope = new_envelope(ended, event_id=event_id, source=rt.worker)
+            await conversations.send(key=session_id, value=encode(envelope))
 
     async def fold(envelope: Envelope[Any], context: TaskContext) -> str:
         data = envelope.data

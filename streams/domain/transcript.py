@@ -61,3 +61,14 @@ def record_history(
         return current
     entry = {"event_id": event_id, "at": at, "topic": topic, "history": history[-2 * keep :]}
     return {**current, "memorized": [*memorized, entry][-keep:], "updated_at": at}
+
+
+def mark_consolidated(transcript: dict[str, Any]) -> dict[str, Any]:
+    """The transcript with every turn so far consolidated (so idleness asks for nothing more)."""
+    return {**transcript, "consolidated_turns": transcript["turns"]}
+
+
+def idle_unconsolidated(transcript: dict[str, Any], *, idle_before: str) -> bool:
+    """Turns not yet consolidated, and the last one older than ``idle_before`` (RFC 3339)."""
+    pending = transcript["turns"] > transcript.get("consolidated_turns", 0)
+    return pending and transcript.get("updated_at", "") < idle_before

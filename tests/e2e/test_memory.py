@@ -69,3 +69,27 @@ async def test_every_k_turns_and_at_the_end_a_session_becomes_long_term_memory(s
     )
     assert {r.key for r in records} == {b"u-mem"}
     assert {decode(r.value).data.trigger for r in records} == {"chat.turn", "conversation.ended"}
+
+
+async def test_a_session_gone_quiet_is_consolidated_without_waiting_for_its_end(settings_factory) -> None:
+    settings: Settings = settings_factory(consolidate_every_turns=5, consolidate_idle_s=2)
+    await ensure_topics(settings.bootstrap_servers, Topics.from_settings(settings).all())
+    with running_worker(settings):
+        async with api_client(settings) as api:
+            r = await api.post(
+                "/chat",
+                json={
+                    "topic": "gravity",
+                    "session_id": "s-idle",
+                    "user_id": "u-idle",
+                    "user_input": TURNS[0],
+                },
+            )
+            assert r.status_code == 200, r.text
+            memory = await wait_for(lambda: memory_of(api, "u-idle", 1), timeout=30)
+    assert memory["last_session_id"] == "s-idle"
+    [record] = await read_topic(
+        settings.kafka_bootstrap, Topics.from_settings(settings).memories.name, count=1
+    )
+    consolidated = decode(record.value).data
+    assert (consolidated.trigger, consolidated.session_id) == ("conversation.ended", "s-idle")
