@@ -67,7 +67,7 @@ def deployment(bootstrap: str, data_dir: Path, port: int) -> Settings:
 @contextmanager
 def worker(settings: Settings, in_flight: int) -> Iterator[None]:
     env = {**settings_env(settings), "FEYNMAN_BENCH_CONCURRENCY": str(in_flight)}
-    child = Child.spawn("worker", worker_command("warning", WORKER_APP), env, settings.data_dir / "logs")
+    child = Child.spawn("worker", worker_command("warn", WORKER_APP), env, settings.data_dir / "logs")
     try:
         if not wait_http(f"{settings.worker_base_url}/health/", child, 120):
             raise RuntimeError(f"worker did not start:\n{child.tail(30)}")

@@ -263,15 +263,17 @@ class Runtime:
         async for event in stream.noack().events():
             tp = event.message.tp
             gate = self._gates.get(tp)
-            if gate is None:
+            if gate is None and self._intake_open:
                 gate = self._gates[tp] = OffsetGate(ack=self._ack, next_offset=self._first_offset(tp))
-            verdict = gate.admit(event.message.offset) if self._intake_open else Admission.DROP
-            if verdict is Admission.REWIND:
+            closed = gate is None or not self._intake_open
+            verdict = Admission.DROP if closed else gate.admit(event.message.offset)
+            if verdict is Admission.REWIND and gate is not None:
                 await self._rewind(tp, gate)
             if verdict is not Admission.PROCESS:
                 self._release(event)
                 event = None  # type: ignore[assignment]
                 continue
+            assert gate is not None
             slot = gate.track(event.message.offset, event)
             await pending.acquire()
             if self._gates.get(tp) is not gate:
