@@ -192,7 +192,8 @@ class Runtime:
             name=name,
             default=None,
             key_type=str,
-            value_type=dict,
+            # No value_type: rows are plain JSON objects (``dict`` would make
+            # the RocksDB store look for a Faust model's ``from_data``).
             partitions=changelog.partitions,
             changelog_topic=changelog_topic,
             help=help,
@@ -236,14 +237,14 @@ class Runtime:
         for spec in self.topics.retry_tiers:
             self._install_retry_agent(spec, window=live_window)
 
-    def _gate(self, spec: TopicSpec) -> TopicT:
-        """The topic of an agent iterating :meth:`_drive`: only its acks count."""
+    def gated_topic(self, spec: TopicSpec) -> TopicT:
+        """The topic of an agent that acks with :meth:`ack` once work is done; no other ack counts."""
         if isinstance(self.app, PipelineApp):
             self.app.gated_topics.add(spec.name)
         return self.topic(spec)
 
     def _install_source(self, spec: TopicSpec, *, name: str, high: bool, window: int) -> None:
-        @self.app.agent(self._gate(spec), name=name)
+        @self.app.agent(self.gated_topic(spec), name=name)
         async def source(stream: faust.StreamT[bytes]) -> None:
             async def start(event: EventT[Any], done: Done) -> None:
                 self._spawn(self._event(event, spec, high=high), done)
@@ -264,7 +265,7 @@ class Runtime:
             tp = event.message.tp
             gate = self._gates.get(tp)
             if gate is None and self._intake_open:
-                gate = self._gates[tp] = OffsetGate(ack=self._ack, next_offset=self._first_offset(tp))
+                gate = self._gates[tp] = OffsetGate(ack=self.ack, next_offset=self._first_offset(tp))
             closed = gate is None or not self._intake_open
             verdict = Admission.DROP if closed else gate.admit(event.message.offset)
             if verdict is Admission.REWIND and gate is not None:
@@ -312,7 +313,7 @@ class Runtime:
         if isinstance(consumer, SafeConsumer):
             consumer.release(event.message)
 
-    def _ack(self, event: EventT[Any]) -> None:
+    def ack(self, event: EventT[Any]) -> None:
         consumer = self.app.consumer
         if isinstance(consumer, SafeConsumer):
             consumer.ack_processed(event.message)
@@ -452,7 +453,7 @@ class Runtime:
         return envelope
 
     def _install_retry_agent(self, spec: TopicSpec, *, window: int) -> None:
-        @self.app.agent(self._gate(spec), name=f"retry-{spec.name.rsplit('-', 1)[-1]}")
+        @self.app.agent(self.gated_topic(spec), name=f"retry-{spec.name.rsplit('-', 1)[-1]}")
         async def retry_agent(stream: faust.StreamT[bytes]) -> None:
             # Records are waited for one at a time: every record in a tier waits
             # about as long, so records behind the head are due no earlier (±jitter).
