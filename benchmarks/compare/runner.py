@@ -13,13 +13,14 @@ from benchmarks.compare.systems.base import System
 from benchmarks.compare.workloads import crash, latency, llm, throughput
 
 Progress = Callable[[str], None]
-# Jobs in flight for the no-op workloads: asyncio systems take many at little
-# cost; Celery's threads and RQ's processes are sized to the two cores.
+# Jobs in flight for the no-op workloads: asyncio systems (BackgroundTasks runs
+# in uvicorn's event loop) take many at little cost; Celery's threads and RQ's
+# processes are sized to the two cores.
 NOOP_CONCURRENCY = {
     "this pipeline": 100,
     "raw aiokafka": 100,
     "asyncio.Queue (in-process)": 100,
-    "FastAPI BackgroundTasks": 1,
+    "FastAPI BackgroundTasks": 100,
     "Celery + Redis": 8,
     "RQ + Redis": 2,
 }
@@ -35,10 +36,11 @@ class Outcome:
 
 def make_systems(env: BenchEnv, names: set[str] | None = None) -> list[System]:
     from benchmarks.compare.systems.asyncio_queue import AsyncioQueue
+    from benchmarks.compare.systems.background_tasks import BackgroundTasksSystem
     from benchmarks.compare.systems.pipeline import Pipeline
     from benchmarks.compare.systems.raw_kafka import RawKafka
 
-    systems: list[System] = [Pipeline(env), RawKafka(env), AsyncioQueue()]
+    systems: list[System] = [Pipeline(env), RawKafka(env), AsyncioQueue(), BackgroundTasksSystem(env)]
     try:
         from benchmarks.compare.systems.celery_redis import CeleryRedis
         from benchmarks.compare.systems.rq_redis import RqRedis
