@@ -6,7 +6,7 @@ import asyncio
 import random
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 
 import httpx
@@ -66,8 +66,8 @@ async def fill_status_topic(settings: Settings, count: int) -> list[str]:
     return ids
 
 
-async def wait_folded(settings: Settings, timeout: float) -> None:
-    """Until the worker's group committed the status topic up to its end."""
+async def wait_folded(settings: Settings, timeout: float, failed: Callable[[], object]) -> None:
+    """Until the worker's group committed the status topic up to its end (or ``failed()`` is truthy)."""
     topic = Topics.from_settings(settings).task_status.name
     consumer = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap)
     admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
@@ -84,6 +84,8 @@ async def wait_folded(settings: Settings, timeout: float) -> None:
             committed = await admin.list_consumer_group_offsets(settings.app_id)
             if all(tp in committed and committed[tp].offset >= end for tp, end in ends.items()):
                 return
+            if failed():
+                raise RuntimeError(f"the worker failed while folding: {failed()}")
             await asyncio.sleep(0.5)
         raise RuntimeError(f"the worker did not fold the status topic within {timeout}s")
     finally:

@@ -62,9 +62,13 @@ async def pipeline(env: BenchEnv, store: str, entries: int, *, repeat: int, note
     label = f"this pipeline, {store}"
     try:
         await system.start(16)
+        logs = system.settings.data_dir / "logs"
         await warm_up(system, 20)
         ids = await fill_status_topic(system.settings, entries)
-        await wait_folded(system.settings, timeout=1800)
+        try:
+            await wait_folded(system.settings, timeout=1800, failed=lambda: worker_crashes(logs))
+        except RuntimeError:
+            return []  # the note below says why
         await system.stop_worker()
         spawned = time.monotonic()
         await system.start_worker()
@@ -73,8 +77,11 @@ async def pipeline(env: BenchEnv, store: str, entries: int, *, repeat: int, note
         kept = await sample_kept(system.settings.worker_base_url, ids)
     finally:
         await system.stop()
-        if (crash := worker_crashes(system.settings.data_dir / "logs")) is not None:
-            notes.append(f"(e) {label}: the worker logged an agent crash, its figures are not valid: {crash}")
+        crash = worker_crashes(system.settings.data_dir / "logs")
+        if crash is not None:
+            notes.append(f"(e) {label}: not measured, the worker's agent crashed: {crash}")
+    if crash is not None:
+        return []
     return [
         Figure(WORKLOAD, label, "ready s", ready, repeat=repeat),
         Figure(WORKLOAD, label, "first event s", first, repeat=repeat),
