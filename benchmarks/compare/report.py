@@ -11,13 +11,17 @@ from benchmarks.compare.measurements import medians
 from benchmarks.compare.runner import Outcome
 
 PIPELINE = "this pipeline"
+# The row every other row of a workload is divided by.
+BASE = {"restart": "this pipeline, memory://"}
+# Metrics where more is better; every other metric is better when lower.
+HIGHER_IS_BETTER = frozenset({"tasks/s", "submit/s", "entries kept %"})
 # Per workload: the metrics shown, in order.
 TABLES = {
     "throughput": ("tasks/s", "submit/s", "not completed"),
     "latency": ("p50 ms", "p99 ms", "missing"),
     "llm": ("completion s", "order violations", "not completed"),
     "crash": ("lost", "duplicated", "recovery s"),
-    "restart": ("ready s", "entries kept"),
+    "restart": ("ready s", "first event s", "entries kept %"),
 }
 TITLES = {
     "throughput": "(a) Throughput: no-op jobs submitted at once",
@@ -44,14 +48,16 @@ def tables(outcome: Outcome) -> str:
         if not rows:
             continue
         shown = [m for m in metrics if any((workload, p, m, s) in med for p, s in rows)]
+        base_row = BASE.get(workload, PIPELINE)
         out.append(f"### {TITLES[workload]}\n")
-        out.append("| param | system | " + " | ".join(f"{m} | vs pipeline" for m in shown) + " |")
+        out.append(f"Ratios: each system / {base_row}.\n")
+        out.append("| param | system | " + " | ".join(f"{_head(m)} | vs pipeline" for m in shown) + " |")
         out.append("|---|---|" + "---:|---:|" * len(shown))
         for param, system in rows:
             cells = []
             for m in shown:
                 value = med.get((workload, param, m, system), float("nan"))
-                base = med.get((workload, param, m, PIPELINE), float("nan"))
+                base = med.get((workload, param, m, base_row), float("nan"))
                 ratio = (
                     value / base if base and not math.isnan(base) and not math.isnan(value) else float("nan")
                 )
@@ -59,6 +65,21 @@ def tables(outcome: Outcome) -> str:
             out.append(f"| {param or '-'} | {system} | " + " | ".join(cells) + " |")
         out.append("")
     return "\n".join(out)
+
+
+def _head(metric: str) -> str:
+    return f"{metric} {'↑' if metric in HIGHER_IS_BETTER else '↓'}"
+
+
+READING = (
+    "Each table gives the median of a figure over the repeats and, beside it, that median divided "
+    "by this pipeline's in the same row group (`vs pipeline`). ↑ marks a figure where more is "
+    "better (tasks/s, submit/s, entries kept %): there a ratio above 1x means the other system did "
+    "better than the pipeline. ↓ marks a figure where less is better (latencies, completion, "
+    "ready and recovery times, lost, duplicated, order violations, missing, not completed): there "
+    "a ratio above 1x means the other system did worse. A ratio against a pipeline figure of 0 "
+    "is shown as n/a."
+)
 
 
 def _order(param: str) -> float:
@@ -126,16 +147,20 @@ def markdown(outcome: Outcome, command: str, repeats: int, images: list[Path]) -
         f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {platform.machine()} "
         f"({platform.system()}), Python {platform.python_version()}; medians over {repeats} repeat(s), "
         "systems in a rotated order each repeat; warm-up jobs run before each system's measurements "
-        "and are not counted. A single-node Kafka broker and a Redis server "
+        "and are not counted (see Notes for how many). A single-node Kafka broker and a Redis server "
         "(append-only file, fsync every second) run on the same machine as the workers and the load.",
         "",
         "## Versions",
         "",
-        *[f"- {system}: {v}" for system, v in sorted(outcome.versions.items())],
+        *[f"- {system}: {v}" for system, v in outcome.versions.items()],
         "",
         "## Concurrency of each system",
         "",
         *[f"- {k}: {v}" for k, v in sorted(outcome.concurrency.items())],
+        "",
+        "## How to read the tables",
+        "",
+        READING,
         "",
         "## Results",
         "",

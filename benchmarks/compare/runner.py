@@ -6,20 +6,22 @@ import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from benchmarks.compare import kafka_perf, versions
 from benchmarks.compare.env import BenchEnv
 from benchmarks.compare.measurements import Figure
 from benchmarks.compare.sizes import Sizes
 from benchmarks.compare.systems.base import System
-from benchmarks.compare.workloads import crash, latency, llm, throughput
+from benchmarks.compare.workloads import crash, latency, llm, restart, throughput
 
 Progress = Callable[[str], None]
-# Jobs in flight for the no-op workloads: asyncio systems take many at little
-# cost; Celery's threads and RQ's processes are sized to the two cores.
+# Jobs in flight for the no-op workloads: asyncio systems (BackgroundTasks runs
+# in uvicorn's event loop) take many at little cost; Celery's threads and RQ's
+# processes are sized to the two cores.
 NOOP_CONCURRENCY = {
     "this pipeline": 100,
     "raw aiokafka": 100,
     "asyncio.Queue (in-process)": 100,
-    "FastAPI BackgroundTasks": 1,
+    "FastAPI BackgroundTasks": 100,
     "Celery + Redis": 8,
     "RQ + Redis": 2,
 }
@@ -35,10 +37,11 @@ class Outcome:
 
 def make_systems(env: BenchEnv, names: set[str] | None = None) -> list[System]:
     from benchmarks.compare.systems.asyncio_queue import AsyncioQueue
+    from benchmarks.compare.systems.background_tasks import BackgroundTasksSystem
     from benchmarks.compare.systems.pipeline import Pipeline
     from benchmarks.compare.systems.raw_kafka import RawKafka
 
-    systems: list[System] = [Pipeline(env), RawKafka(env), AsyncioQueue()]
+    systems: list[System] = [Pipeline(env), RawKafka(env), AsyncioQueue(), BackgroundTasksSystem(env)]
     try:
         from benchmarks.compare.systems.celery_redis import CeleryRedis
         from benchmarks.compare.systems.rq_redis import RqRedis
@@ -50,9 +53,14 @@ def make_systems(env: BenchEnv, names: set[str] | None = None) -> list[System]:
 
 
 async def noop_workloads(
-    systems: list[System], sizes: Sizes, repeats: int, outcome: Outcome, progress: Progress
+    env: BenchEnv, systems: list[System], sizes: Sizes, repeats: int, outcome: Outcome, progress: Progress
 ) -> None:
+    outcome.notes.append(kafka_perf.note(sizes.perf_records, env.partitions))
     for repeat in range(repeats):
+        progress(f"repeat {repeat + 1}/{repeats}: Kafka perf tools: broker ceiling")
+        outcome.figures += await kafka_perf.run(
+            env.bootstrap, sizes.perf_records, env.partitions, repeat=repeat
+        )
         shift = repeat % len(systems)
         for system in systems[shift:] + systems[:shift]:
             concurrency = NOOP_CONCURRENCY[system.name]
@@ -114,22 +122,66 @@ async def crash_workload(
                 await system.stop()
 
 
-ALL = ("noop", "llm", "crash")
+async def restart_workload(
+    env: BenchEnv, systems: list[System], sizes: Sizes, repeats: int, outcome: Outcome, progress: Progress
+) -> None:
+    stores = ["memory://"] + (["rocksdb://"] if restart.rocksdb_available() else [])
+    if len(stores) == 1:
+        outcome.notes.append("(e) rocksdb:// not measured: rocksdict is not installed")
+    outcome.concurrency["this pipeline (restart)"] = (
+        "1 Faust worker, task type concurrency=16, stopped with SIGTERM"
+    )
+    outcome.concurrency["Celery + Redis (restart)"] = (
+        "1 worker process, --pool threads -c 2, stopped with SIGTERM"
+    )
+    outcome.concurrency["RQ + Redis (restart)"] = "2 `rq worker` processes, stopped with SIGTERM"
+    for repeat in range(repeats):
+        for store in stores:
+            progress(
+                f"repeat {repeat + 1}/{repeats}: this pipeline ({store}): restart with "
+                f"{sizes.restart_entries:,} status entries"
+            )
+            outcome.figures += await restart.pipeline(
+                env, store, sizes.restart_entries, repeat=repeat, notes=outcome.notes
+            )
+        for system in systems:
+            if system.name in restart.RESULT_PREFIX:
+                progress(
+                    f"repeat {repeat + 1}/{repeats}: {system.name}: restart with "
+                    f"{sizes.restart_entries:,} results in Redis"
+                )
+                outcome.figures += await restart.redis_worker(
+                    system, env, sizes.restart_entries, repeat=repeat
+                )
+        progress(f"repeat {repeat + 1}/{repeats}: redis-server restart with {sizes.restart_entries:,} keys")
+        outcome.figures += await asyncio.to_thread(
+            restart.redis_restart, env.data_dir, sizes.restart_entries, repeat=repeat
+        )
+
+
+ALL = ("noop", "llm", "crash", "restart")
 
 
 def run(
     env: BenchEnv, sizes: Sizes, repeats: int, progress: Progress, workloads: tuple[str, ...] = ALL
 ) -> Outcome:
-    outcome = Outcome()
+    outcome = Outcome(versions=versions.collect())
+    outcome.notes.append(
+        f"Warm-up, not counted: (a) and (b) {sizes.warmup_tasks:,} jobs after each system starts, and "
+        f"(b) leaves out each rate's first {sizes.rate_warmup_s:g} s; (c), (d) and (e) 20 jobs after "
+        "each start; the Kafka perf tools time themselves after the JVM started."
+    )
 
     async def main() -> None:
         systems = make_systems(env)
         if "noop" in workloads:
-            await noop_workloads(systems, sizes, repeats, outcome, progress)
+            await noop_workloads(env, systems, sizes, repeats, outcome, progress)
         if "llm" in workloads:
             await llm_workload(systems, sizes, repeats, outcome, progress)
         if "crash" in workloads:
             await crash_workload(systems, sizes, repeats, outcome, progress)
+        if "restart" in workloads:
+            await restart_workload(env, systems, sizes, repeats, outcome, progress)
 
     asyncio.run(main())
     return outcome

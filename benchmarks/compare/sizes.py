@@ -9,6 +9,7 @@ from dataclasses import dataclass
 class Sizes:
     tasks: int  # (a) no-op jobs
     warmup_tasks: int
+    perf_records: int  # (a) Kafka's perf tools
     rates: tuple[float, ...]  # (b) offered jobs/s
     rate_duration_s: float
     rate_warmup_s: float
@@ -24,6 +25,7 @@ class Sizes:
 FULL = Sizes(
     tasks=50_000,
     warmup_tasks=1_000,
+    perf_records=1_000_000,
     rates=(100, 500, 1000),
     rate_duration_s=10,
     rate_warmup_s=2,
@@ -39,6 +41,7 @@ FULL = Sizes(
 QUICK = Sizes(
     tasks=2_000,
     warmup_tasks=200,
+    perf_records=200_000,
     rates=(50, 200),
     rate_duration_s=3,
     rate_warmup_s=1,
@@ -55,6 +58,7 @@ QUICK = Sizes(
 TINY = Sizes(
     tasks=100,
     warmup_tasks=20,
+    perf_records=5_000,
     rates=(50,),
     rate_duration_s=1,
     rate_warmup_s=0.5,

@@ -42,6 +42,10 @@ class System(ABC):
     async def kill_worker(self) -> None:
         """SIGKILL the worker (or lose its in-memory state, for in-process systems)."""
 
+    async def stop_worker(self) -> None:
+        """Stop the worker as a deploy would (SIGTERM, let it finish); SIGKILL where it has no other way."""
+        await self.kill_worker()
+
     @abstractmethod
     async def start_worker(self) -> None:
         """Start the worker again after :meth:`kill_worker`."""

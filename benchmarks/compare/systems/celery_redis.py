@@ -63,6 +63,10 @@ class CeleryRedis(System):
         assert self._completions is not None
         return await self._completions.drain()
 
+    async def stop_worker(self) -> None:
+        if self._worker is not None:
+            self._worker.stop()
+
     async def kill_worker(self) -> None:
         if self._worker is not None:
             kill9(self._worker)

@@ -63,7 +63,8 @@ class Pipeline(System):
         argv = [sys.executable, "-m", "faust", "-A", WORKER_APP, "worker", "-l", "warn"]
         env = {**self.settings.as_env(), "FEYNMAN_BENCH_CONCURRENCY": str(self._concurrency)}
         self._worker = spawn("faust-worker", argv, env, self.settings.data_dir / "logs")
-        await wait_http_ok(f"{self.settings.worker_base_url}/health/", self._worker)
+        # Recovering a big table may take minutes; /health/ answers 200 only after.
+        await wait_http_ok(f"{self.settings.worker_base_url}/health/", self._worker, timeout=1800)
 
     def _parse(self, raw: bytes) -> Completion | None:
         if b'"completed"' not in raw:
@@ -102,6 +103,10 @@ class Pipeline(System):
     async def drain(self) -> list[Completion]:
         assert self._completions is not None
         return self._completions.drain()
+
+    async def stop_worker(self) -> None:
+        if self._worker is not None:
+            self._worker.stop(timeout=60)
 
     async def kill_worker(self) -> None:
         if self._worker is not None:

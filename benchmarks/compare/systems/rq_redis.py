@@ -81,6 +81,10 @@ class RqRedis(System):
         assert self._completions is not None
         return await self._completions.drain()
 
+    async def stop_worker(self) -> None:
+        for worker in self._workers:
+            worker.stop()
+
     async def kill_worker(self) -> None:
         for worker in self._workers:
             kill9(worker)

@@ -30,8 +30,9 @@ async def run(system: System, count: int, sleep_s: float, *, repeat: int, wait_s
     await system.kill_worker()
     restarted = time.time()
     await system.start_worker()
-    # Wait for everything, then a little longer so late duplicates are seen too.
-    await wait_done(system, ids, tally, timeout=wait_s, settle=3)
+    # Wait for everything, then a little longer so late duplicates are seen too;
+    # a system that keeps nothing across a crash gets nothing back by waiting.
+    await wait_done(system, ids, tally, timeout=wait_s if system.durable else 5, settle=3)
     done = [i for i in ids if i in tally.by_job]
     last = max(tally.first(i) for i in done)
     lost = len(ids) - len(done)
