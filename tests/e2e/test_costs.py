@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -13,7 +15,7 @@ from feynman.topic_admin import ensure_topics
 from schemas import CostReport, LlmUsage, decode, encode, new_envelope, ordering_key, task_id
 from schemas.envelope import Envelope
 from schemas.topics import Topics
-from tests.support import api_client, read_topic, running_worker, wait_for
+from tests.support import api_client, child_env, read_topic, running_worker, wait_for
 
 
 def usage(model: str = "gpt-4o-mini", prompt: int = 1000, completion: int = 500) -> Envelope[LlmUsage]:
@@ -99,3 +101,41 @@ async def test_usage_of_an_unpriced_model_is_dead_lettered_without_retries(setti
             record = await wait_for(dead, timeout=30)
     assert record["retry_count"] == 0
     assert "no-such-model" in record["error"]
+
+
+async def test_replayed_usage_runs_again_but_is_not_counted_twice(settings: Settings) -> None:
+    first, second = usage(), usage(prompt=2000, completion=0)
+    await publish(settings, first, second)
+    async with api_client(settings) as api:
+        with running_worker(settings):
+            before = await wait_for(lambda: totals_with(api, 2), timeout=30)
+            replayed = subprocess.run(
+                [
+                    sys.executable,
+                    "-m",
+                    "feynman.cli",
+                    "replay",
+                    "llm_usage",
+                    "--from",
+                    "-1h",
+                    "--no-progress",
+                ],
+                capture_output=True,
+                text=True,
+                env=child_env(settings),
+                timeout=60,
+            )
+            assert replayed.returncode == 0, replayed.stderr
+
+            async def rerun() -> list[dict] | None:
+                # The worker's own record: a replay is a new generation of the task.
+                urls = [
+                    f"{settings.worker_base_url}/tasks/{task_id('costs', e.id)}/" for e in (first, second)
+                ]
+                records = [httpx.get(url, timeout=5).json() for url in urls]
+                ok = all(r.get("status") == "completed" and r.get("replay_id") for r in records)
+                return records if ok else None
+
+            await wait_for(rerun, timeout=30)
+            after = (await api.get("/costs", params={"user": "u-cost"})).json()
+    assert after["total"] == before["total"]

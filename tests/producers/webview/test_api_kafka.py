@@ -14,7 +14,7 @@ from feynman.settings import Settings
 from producers.app import create_app
 from schemas import DeadLetter, encode, new_envelope
 from schemas.topics import Topics
-from tests.support import api_client, read_topic, running_worker, wait_for
+from tests.support import api_client, free_ports, read_topic, running_worker, wait_for
 
 TURN = {"session_id": "s-view", "topic": "gravity", "user_input": "Things fall because the Earth pulls them."}
 SECRET = "x" * 32
@@ -201,3 +201,32 @@ def test_the_view_is_in_the_openapi_document(settings: Settings) -> None:
     for path in ("/ui/api/tasks", "/ui/api/lag", "/ui/api/dead-letters", "/ui/api/dead-letters/requeue"):
         assert path in paths
     assert httpx  # the module's HTTP client is the one the API tests use
+
+
+async def test_with_two_workers_the_view_and_either_worker_answer_for_every_task(settings: Settings) -> None:
+    other = settings.model_copy(update={"worker_web_port": free_ports(1)[0]})
+    with running_worker(settings, name="w1") as w1, running_worker(other, name="w2") as w2:
+        async with api_client(settings) as api:
+            tids = []
+            for n in range(16):
+                turn = {**TURN, "session_id": f"s-two-{n}"}
+                accepted = await api.post("/events", json={"type": "chat.turn", "v": 1, "data": turn})
+                assert accepted.status_code == 202, accepted.text
+                tids.append(accepted.json()["task_ids"][0])
+
+            async def all_completed() -> list[dict] | None:
+                records = [(await api.get(f"/ui/api/tasks/{tid}")) for tid in tids]
+                done = [
+                    r.json() for r in records if r.status_code == 200 and r.json()["status"] == "completed"
+                ]
+                return done if len(done) == len(tids) else None
+
+            records = await wait_for(all_completed, timeout=60, interval=0.5)
+            # Both workers ran some: the view reads every partition, whoever owns it.
+            pids = {str(w1.process.pid), str(w2.process.pid)}
+            assert {r["worker"].rsplit(":", 1)[-1] for r in records} == pids
+            for tid in tids:
+                assert (await api.get(f"/task/{tid}")).status_code == 200
+                for worker in (settings, other):
+                    r = httpx.get(f"{worker.worker_base_url}/tasks/{tid}/", timeout=10)
+                    assert r.status_code == 200 and r.json()["status"] == "completed"
