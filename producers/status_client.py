@@ -57,26 +57,12 @@ class StatusClient:
 
     async def get(self, task_id: str) -> dict[str, Any] | None:
         """The task's folded status, or ``None`` when no worker knows it."""
-        try:
-            response = await self._client.get(f"/tasks/{quote(task_id, safe='')}/")
-        except httpx.HTTPError as exc:
-            raise StatusUnavailableError(f"no worker answered at {self._client.base_url}: {exc!r}") from exc
-        if response.status_code == 404:
-            return None
-        if response.status_code != 200:
-            raise StatusUnavailableError(f"worker answered {response.status_code} for task {task_id}")
-        record: dict[str, Any] = response.json()
-        return record
+        return await self.lookup(f"/tasks/{quote(task_id, safe='')}/")
 
     async def session_tasks(self, session_id: str) -> list[dict[str, Any]]:
         """The tasks a worker indexed for the session (most recent last)."""
-        try:
-            response = await self._client.get(f"/sessions/{quote(session_id, safe='')}/tasks/")
-        except httpx.HTTPError as exc:
-            raise StatusUnavailableError(f"no worker answered at {self._client.base_url}: {exc!r}") from exc
-        if response.status_code != 200:
-            raise StatusUnavailableError(f"worker answered {response.status_code} for session {session_id}")
-        tasks: list[dict[str, Any]] = response.json().get("tasks", [])
+        body = await self.lookup(f"/sessions/{quote(session_id, safe='')}/tasks/")
+        tasks: list[dict[str, Any]] = (body or {}).get("tasks", [])
         return tasks
 
     async def lookup(self, path: str, params: dict[str, str] | None = None) -> dict[str, Any] | None:
