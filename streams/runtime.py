@@ -7,10 +7,12 @@ Faust behaviour it designs around:
 
 - An exception raised in an agent acks (and so commits past) its event: no
   handler error ever escapes; it becomes a retry or a dead letter.
-- ``concurrency>1`` can commit past in-flight work (issue 606), and its
-  commit gap check is off by one (``_new_offset`` in
-  faust/transport/consumer.py): events are processed one at a time per
-  partition, so an offset is acked only after its tasks' outcomes are durable.
+- ``concurrency>1`` can commit past in-flight work (issue 606), and Faust's
+  consumer can commit past records never processed in several ways
+  (``streams/consumer.py``): the runtime keeps one agent per input topic and
+  lane, runs many tasks at once itself, and acks through an ``OffsetGate`` in
+  offset order, so an offset is committed only after every earlier event's
+  outcomes are durable.
 - ``exactly_once`` has open bugs (440, 517, 323): the runtime is at-least-once
   and makes effects idempotent by task id instead.
 
