@@ -14,6 +14,7 @@ import base64
 import contextlib
 import os
 import re
+import resource
 import shutil
 import signal
 import socket
@@ -247,6 +248,7 @@ class LocalBroker:
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
+                preexec_fn=_raise_open_files_limit,
             )
         self.pid_file.write_text(f"{self._proc.pid}\n")
         return self._proc.pid
@@ -357,3 +359,15 @@ def _run(coro: Coroutine[Any, Any, None]) -> None:
         return asyncio.run(coro)
     with ThreadPoolExecutor(1) as pool:
         return pool.submit(asyncio.run, coro).result()
+
+
+def _raise_open_files_limit() -> None:
+    """Let the broker open as many files as the machine allows.
+
+    Each partition keeps several files open; a default soft limit of 1,024
+    stops a broker ("Too many open files", then every log dir fails) once a
+    few hundred topics exist, as a test run creates.
+    """
+    _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
