@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -33,6 +31,7 @@ import click
 import httpx
 from fastapi import BackgroundTasks, FastAPI
 
+from feynman.processes import child_env, free_port
 from feynman.settings import Settings
 from producers.models import ChatRequest, ChatResponse, MemoryItem
 from producers.tutor import Turn, remember, warm_up
@@ -111,15 +110,9 @@ class Result:
     p99_ms: float
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @contextlib.contextmanager
 def _server(kind: str, env: dict[str, str]) -> Iterator[str]:
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen(
         [sys.executable, "-c", f"from benchmarks.chat_latency import serve; serve({kind!r}, {port})"],
         env=env,
@@ -202,13 +195,13 @@ def run(rates: list[float], duration_s: float, warmup_s: float, bootstrap: str |
     broker = None
     data = Path(tempfile.mkdtemp(prefix="feynman-bench-"))
     if bootstrap is None or not broker_answers(bootstrap):
-        broker = LocalBroker(_free_port(), _free_port(), data / "kafka", Settings().cache_dir)
+        broker = LocalBroker(free_port(), free_port(), data / "kafka", Settings().cache_dir)
         broker.start(timeout=120)
         bootstrap = broker.bootstrap
     name = f"bench{uuid.uuid4().hex[:8]}"
     settings = Settings(kafka_bootstrap=bootstrap, topic_prefix=name, app_id=name, data_dir=data)
     asyncio.run(ensure_topics(settings.bootstrap_servers, Topics.from_settings(settings).all()))
-    env = {k: v for k, v in os.environ.items() if not k.startswith("FEYNMAN_")} | settings.as_env()
+    env = child_env(settings)
     results = []
     try:
         with (

@@ -20,8 +20,6 @@ Prints p50/p99 of both runs, their ratio, and the replay's throughput::
 from __future__ import annotations
 
 import asyncio
-import os
-import socket
 import statistics
 import tempfile
 import time
@@ -33,7 +31,7 @@ import click
 import httpx
 from aiokafka import AIOKafkaConsumer
 
-from feynman.processes import Child, worker_command
+from feynman.processes import Child, child_env, free_port, worker_command
 from feynman.settings import Settings
 from feynman.topic_admin import ensure_topics, raise_on_mismatch
 from producers.publisher import Publisher
@@ -162,21 +160,15 @@ def main(bootstrap: str, events: int, rate: float, duration: float) -> None:
             app_id=name,
             data_dir=Path(tmp),
             topic_partitions=4,
-            worker_web_port=_free_port(),
+            worker_web_port=free_port(),
         )
-        env = {k: v for k, v in os.environ.items() if not k.startswith("FEYNMAN_")} | settings.as_env()
+        env = child_env(settings)
         worker = Child.spawn("worker", worker_command("warn"), env, Path(tmp) / "logs")
         try:
             _wait_ready(settings, worker)
             asyncio.run(measure(settings, events, rate, duration))
         finally:
             worker.stop()
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _wait_ready(settings: Settings, worker: Child, timeout: float = 90) -> None:

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import os
 import random
 import statistics
 import time
@@ -28,7 +27,7 @@ from pathlib import Path
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
-from feynman.processes import Child, wait_http, worker_command
+from feynman.processes import Child, child_env, wait_http, worker_command
 from feynman.settings import Settings
 from feynman.topic_admin import ensure_topics
 from schemas import ChatTurn, decode, encode, new_envelope
@@ -66,7 +65,7 @@ def deployment(bootstrap: str, data_dir: Path, port: int) -> Settings:
 
 @contextmanager
 def worker(settings: Settings, in_flight: int) -> Iterator[None]:
-    env = {**settings_env(settings), "FEYNMAN_BENCH_CONCURRENCY": str(in_flight)}
+    env = {**child_env(settings), "FEYNMAN_BENCH_CONCURRENCY": str(in_flight)}
     child = Child.spawn("worker", worker_command("warn", WORKER_APP), env, settings.data_dir / "logs")
     try:
         if not wait_http(f"{settings.worker_base_url}/health/", child, 120):
@@ -74,10 +73,6 @@ def worker(settings: Settings, in_flight: int) -> Iterator[None]:
         yield
     finally:
         child.stop()
-
-
-def settings_env(settings: Settings) -> dict[str, str]:
-    return {**{k: v for k, v in os.environ.items() if not k.startswith("FEYNMAN_")}, **settings.as_env()}
 
 
 async def publish(settings: Settings, turns: list[tuple[str, str]]) -> list[str]:

@@ -216,8 +216,8 @@ def bench_runtime(events: int, repeats: int, limits: str) -> None:
     """The runtime's no-op rate vs raw aiokafka, and LLM-like throughput as in-flight grows."""
     import tempfile
 
-    from benchmarks.compare.env import free_port
     from benchmarks.runtime_bench import run
+    from feynman.processes import free_port
 
     settings = get_settings()
     with tempfile.TemporaryDirectory(prefix="feynman-bench-runtime-") as data:

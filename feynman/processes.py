@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -18,6 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+
+from feynman.settings import Settings
 
 
 def worker_command(loglevel: str = "info", app: str = "streams.app") -> list[str]:
@@ -98,3 +101,25 @@ def wait_http(url: str, child: Child, timeout: float) -> bool:
             pass
         time.sleep(0.25)
     return False
+
+
+def free_ports(count: int) -> list[int]:
+    """Ports nobody listens on, held open together so they are distinct."""
+    socks = [socket.socket() for _ in range(count)]
+    try:
+        for sock in socks:
+            sock.bind(("127.0.0.1", 0))
+        return [sock.getsockname()[1] for sock in socks]
+    finally:
+        for sock in socks:
+            sock.close()
+
+
+def free_port() -> int:
+    return free_ports(1)[0]
+
+
+def child_env(settings: Settings) -> dict[str, str]:
+    """This process's environment with ``settings`` instead of any inherited ``FEYNMAN_*``."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FEYNMAN_")}
+    return {**env, **settings.as_env()}

@@ -19,11 +19,11 @@ from typing import Any
 import pytest
 
 from compose.local_broker import LocalBroker
+from feynman.processes import free_ports
 from feynman.settings import Settings
 from feynman.topic_admin import ensure_topics, raise_on_mismatch
 from schemas.topics import Topics
 from tests.fakes.openai_server import FakeOpenAIServer
-from tests.support import free_ports
 
 KAFKA_IMAGE = "apache/kafka:4.1.1"
 

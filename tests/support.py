@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
-import socket
 import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
@@ -17,26 +15,9 @@ from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.structs import ConsumerRecord
 from fastapi import FastAPI
 
-from feynman.processes import Child, api_command, wait_http, worker_command
+from feynman.processes import Child, api_command, child_env, wait_http, worker_command
 from feynman.settings import Settings
 from producers.app import create_app
-
-
-def free_ports(count: int) -> list[int]:
-    """Ports nobody listens on, held open together so they are distinct."""
-    socks = [socket.socket() for _ in range(count)]
-    try:
-        for sock in socks:
-            sock.bind(("127.0.0.1", 0))
-        return [sock.getsockname()[1] for sock in socks]
-    finally:
-        for sock in socks:
-            sock.close()
-
-
-def child_env(settings: Settings) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("FEYNMAN_")}
-    return {**env, **settings.as_env()}
 
 
 @contextmanager

@@ -11,10 +11,11 @@ from pathlib import Path
 
 import click
 
-from benchmarks.compare.env import BenchEnv, free_port, redis_server
+from benchmarks.compare.env import BenchEnv, redis_server
 from benchmarks.compare.runner import ALL, Outcome, run
 from benchmarks.compare.sizes import Sizes
 from feynman.errors import FeynmanError
+from feynman.processes import free_port
 from feynman.settings import Settings
 
 

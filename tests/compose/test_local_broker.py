@@ -20,8 +20,8 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from compose.local_broker import LocalBroker, broker_answers
 from feynman.errors import BrokerError
+from feynman.processes import free_ports
 from feynman.settings import Settings
-from tests.support import free_ports
 
 CACHE = Settings().cache_dir
 

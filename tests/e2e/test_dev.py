@@ -12,8 +12,9 @@ from pathlib import Path
 
 import httpx
 
+from feynman.processes import free_ports
 from feynman.settings import Settings
-from tests.support import child_env, free_ports
+from tests.support import child_env
 
 TURN = {"type": "chat.turn", "v": 1, "data": {"session_id": "s-dev", "topic": "t", "user_input": "because"}}
 

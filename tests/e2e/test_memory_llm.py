@@ -25,6 +25,14 @@ async def task(api: httpx.AsyncClient, task_id: str) -> dict | None:
     return body if body.get("status") == "completed" else None
 
 
+async def memorize(api: httpx.AsyncClient, name: str) -> str:
+    """POST /memorize for session ``s-<name>`` of learner ``u-<name>``; the consolidation task's id."""
+    body = {"topic": "gravity", "session_id": f"s-{name}", "user_id": f"u-{name}"}
+    r = await api.post("/memorize", json={**body, "conversation_history": HISTORY})
+    assert r.status_code == 202, r.text
+    return str(r.json()["task_ids"][1])
+
+
 async def test_a_session_is_summarised_by_the_llm_after_a_429_pause_and_the_call_is_metered(
     settings_factory, openai_server: FakeOpenAIServer
 ) -> None:
@@ -45,17 +53,7 @@ async def test_a_session_is_summarised_by_the_llm_after_a_429_pause_and_the_call
     with running_worker(settings):
         # The API makes no LLM call for /memorize; it gets no backend, so every request is the worker's.
         async with api_client(settings.model_copy(update={"llm_base_url": None})) as api:
-            r = await api.post(
-                "/memorize",
-                json={
-                    "topic": "gravity",
-                    "session_id": "s-llm",
-                    "user_id": "u-llm",
-                    "conversation_history": HISTORY,
-                },
-            )
-            assert r.status_code == 202, r.text
-            consolidation_id = r.json()["task_ids"][1]
+            consolidation_id = await memorize(api, "llm")
             memory = await wait_for(lambda: memory_of(api, "u-llm", 1), timeout=60)
             status = await wait_for(lambda: task(api, consolidation_id), timeout=30)
 
@@ -90,18 +88,9 @@ async def test_when_the_llm_refuses_for_good_the_memory_keeps_the_local_summary(
     await ensure_topics(settings.bootstrap_servers, Topics.from_settings(settings).all())
     with running_worker(settings):
         async with api_client(settings.model_copy(update={"llm_base_url": None})) as api:
-            r = await api.post(
-                "/memorize",
-                json={
-                    "topic": "gravity",
-                    "session_id": "s-401",
-                    "user_id": "u-401",
-                    "conversation_history": HISTORY,
-                },
-            )
-            assert r.status_code == 202, r.text
+            consolidation_id = await memorize(api, "401")
             memory = await wait_for(lambda: memory_of(api, "u-401", 1), timeout=60)
-            status = await wait_for(lambda: task(api, r.json()["task_ids"][1]), timeout=30)
+            status = await wait_for(lambda: task(api, consolidation_id), timeout=30)
 
     assert memory["summary_source"] == "local" and memory["summary"]
     assert status["retry_count"] == 0 and len(openai_server.requests) == 1

@@ -10,11 +10,12 @@ import pytest
 
 from compose.local_broker import LocalBroker
 from feynman.errors import ConfigError
+from feynman.processes import free_ports
 from feynman.settings import Settings
 from feynman.topic_admin import ensure_topics
 from producers.app import create_app
 from schemas.topics import Topics
-from tests.support import api_client, free_ports
+from tests.support import api_client
 
 TURN = {"type": "chat.turn", "v": 1, "data": {"session_id": "s1", "topic": "t", "user_input": "hi"}}
 

@@ -19,11 +19,12 @@ import httpx
 import pytest
 import uvicorn
 
+from feynman.processes import free_ports
 from feynman.settings import Settings
 from feynman.topic_admin import ensure_topics
 from producers.app import create_app
 from schemas.topics import Topics
-from tests.support import free_ports, running_worker
+from tests.support import running_worker
 
 
 @pytest.fixture(scope="module")

@@ -7,10 +7,11 @@ import signal
 import time
 from collections import Counter
 
+from feynman.processes import free_ports
 from feynman.settings import Settings
 from schemas import task_id
 from tests.streams.worker_support import APP, effects, folded, publish, wait_until, workers_env
-from tests.support import free_ports, running_worker
+from tests.support import running_worker
 
 DONE = {"completed", "skipped"}
 

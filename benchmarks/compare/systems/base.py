@@ -8,6 +8,8 @@ from collections.abc import Sequence
 from typing import ClassVar
 
 from benchmarks.compare.jobs import Completion, Job
+from benchmarks.compare.systems.processes import kill9
+from feynman.processes import Child
 
 
 class System(ABC):
@@ -59,6 +61,16 @@ class System(ABC):
 
     @abstractmethod
     def version(self) -> str: ...
+
+
+class WorkerProcess(System):
+    """A system whose worker is one subprocess (``self._worker``)."""
+
+    _worker: Child | None = None
+
+    async def kill_worker(self) -> None:
+        if self._worker is not None:
+            kill9(self._worker)
 
 
 async def bounded(coros: Sequence[object], limit: int) -> None:

@@ -11,12 +11,12 @@ from importlib.metadata import version
 from benchmarks.compare.env import BenchEnv
 from benchmarks.compare.jobs import Completion, Job
 from benchmarks.compare.redis_completions import ListCompletions
-from benchmarks.compare.systems.base import System
-from benchmarks.compare.systems.processes import kill9, spawn
+from benchmarks.compare.systems.base import WorkerProcess
+from benchmarks.compare.systems.processes import spawn
 from feynman.processes import Child
 
 
-class CeleryRedis(System):
+class CeleryRedis(WorkerProcess):
     name = "Celery + Redis"
     durable = True
 
@@ -66,10 +66,6 @@ class CeleryRedis(System):
     async def stop_worker(self) -> None:
         if self._worker is not None:
             self._worker.stop()
-
-    async def kill_worker(self) -> None:
-        if self._worker is not None:
-            kill9(self._worker)
 
     async def stop(self) -> None:
         if self._worker is not None:

@@ -12,8 +12,8 @@ import orjson
 from benchmarks.compare.env import BenchEnv
 from benchmarks.compare.jobs import Completion, Job
 from benchmarks.compare.kafka_completions import TopicCompletions
-from benchmarks.compare.systems.base import System, bounded
-from benchmarks.compare.systems.processes import kill9, spawn, wait_http_ok
+from benchmarks.compare.systems.base import WorkerProcess, bounded
+from benchmarks.compare.systems.processes import spawn, wait_http_ok
 from benchmarks.compare.workers.faust_app import TASK_TYPE
 from feynman.processes import Child
 from feynman.settings import Settings
@@ -27,7 +27,7 @@ from schemas.topics import Topics
 WORKER_APP = "benchmarks.compare.workers.faust_app"
 
 
-class Pipeline(System):
+class Pipeline(WorkerProcess):
     name = "this pipeline"
     durable = True
 
@@ -107,10 +107,6 @@ class Pipeline(System):
     async def stop_worker(self) -> None:
         if self._worker is not None:
             self._worker.stop(timeout=60)
-
-    async def kill_worker(self) -> None:
-        if self._worker is not None:
-            kill9(self._worker)
 
     async def stop(self) -> None:
         if self._worker is not None:

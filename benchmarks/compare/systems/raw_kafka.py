@@ -12,8 +12,8 @@ from aiokafka import AIOKafkaProducer
 from benchmarks.compare.env import BenchEnv
 from benchmarks.compare.jobs import Completion, Job
 from benchmarks.compare.kafka_completions import TopicCompletions
-from benchmarks.compare.systems.base import System, bounded
-from benchmarks.compare.systems.processes import kill9, spawn
+from benchmarks.compare.systems.base import WorkerProcess, bounded
+from benchmarks.compare.systems.processes import spawn
 from feynman.processes import Child
 from feynman.topic_admin import ensure_topics
 from schemas.topics import TopicSpec
@@ -23,7 +23,7 @@ def _spec(name: str, partitions: int) -> TopicSpec:
     return TopicSpec(name, partitions, 1, "delete", 24 * 3600 * 1000, "benchmark: raw aiokafka")
 
 
-class RawKafka(System):
+class RawKafka(WorkerProcess):
     name = "raw aiokafka"
     durable = True
 
@@ -70,10 +70,6 @@ class RawKafka(System):
     async def drain(self) -> list[Completion]:
         assert self._completions is not None
         return self._completions.drain()
-
-    async def kill_worker(self) -> None:
-        if self._worker is not None:
-            kill9(self._worker)
 
     async def stop(self) -> None:
         if self._worker is not None:

@@ -10,11 +10,12 @@ import pytest
 from aiokafka import AIOKafkaProducer
 
 from feynman.errors import ConfigError
+from feynman.processes import free_ports
 from feynman.settings import Settings
 from producers.app import create_app
 from schemas import DeadLetter, encode, new_envelope
 from schemas.topics import Topics
-from tests.support import api_client, free_ports, read_topic, running_worker, wait_for
+from tests.support import api_client, read_topic, running_worker, wait_for
 
 TURN = {"session_id": "s-view", "topic": "gravity", "user_input": "Things fall because the Earth pulls them."}
 SECRET = "x" * 32
