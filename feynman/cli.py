@@ -242,12 +242,17 @@ def bench_compare(quick: bool, repeats: int, out: Path) -> None:
     """This pipeline vs BackgroundTasks, asyncio.Queue, Celery, RQ, raw aiokafka, Kafka's perf tools."""
     from benchmarks.compare.main import compare
     from benchmarks.compare.report import tables, write
+    from benchmarks.compare.runner import Outcome
     from benchmarks.compare.sizes import FULL, QUICK
 
-    outcome = compare(QUICK if quick else FULL, repeats, get_settings().kafka_bootstrap)
     command = "feynman bench compare" + (" --quick" if quick else "") + f" --repeats {repeats}"
+
+    def report(outcome: Outcome, done: int) -> None:
+        # After every repeat, so that a run stopped early keeps its finished repeats.
+        click.echo(f"written: {write(outcome, out, command, done, repeats)}", err=True)
+
+    outcome = compare(QUICK if quick else FULL, repeats, get_settings().kafka_bootstrap, after_repeat=report)
     click.echo(tables(outcome))
-    click.echo(f"written: {write(outcome, out, command, repeats)}", err=True)
 
 
 @cli.command()

@@ -6,7 +6,7 @@ import contextlib
 import shutil
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import click
@@ -35,14 +35,21 @@ def kafka(bootstrap: str | None, data: Path) -> Iterator[str]:
         broker.stop()
 
 
-def compare(sizes: Sizes, repeats: int, bootstrap: str | None, workloads: tuple[str, ...] = ALL) -> Outcome:
+def compare(
+    sizes: Sizes,
+    repeats: int,
+    bootstrap: str | None,
+    workloads: tuple[str, ...] = ALL,
+    after_repeat: Callable[[Outcome, int], None] | None = None,
+) -> Outcome:
     if shutil.which("redis-server") is None:
         raise FeynmanError("redis-server is not installed (scripts/setup.sh installs it)")
     data = Path(tempfile.mkdtemp(prefix="feynman-compare-"))
     try:
         with kafka(bootstrap, data) as servers, redis_server(data / "redis") as redis_url:
             env = BenchEnv(bootstrap=servers, redis_url=redis_url, data_dir=data)
-            return run(env, sizes, repeats, lambda line: click.echo(line, err=True), workloads)
+            progress = lambda line: click.echo(line, err=True)  # noqa: E731
+            return run(env, sizes, repeats, progress, workloads, after_repeat)
     finally:
         if "--keep" not in sys.argv:
             shutil.rmtree(data, ignore_errors=True)

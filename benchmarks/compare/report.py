@@ -136,7 +136,12 @@ def _save(fig: object, path: Path) -> Path:
     return path
 
 
-def markdown(outcome: Outcome, command: str, repeats: int, images: list[Path]) -> str:
+def markdown(outcome: Outcome, command: str, repeats: int, images: list[Path], requested: int) -> str:
+    partial = (
+        f" (so far: {requested} were asked for, and this page is rewritten after each one)"
+        if repeats < requested
+        else ""
+    )
     lines = [
         "# Benchmarks: this pipeline against other ways to run background work",
         "",
@@ -145,7 +150,8 @@ def markdown(outcome: Outcome, command: str, repeats: int, images: list[Path]) -
         "```",
         "",
         f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {platform.machine()} "
-        f"({platform.system()}), Python {platform.python_version()}; medians over {repeats} repeat(s), "
+        f"({platform.system()}), Python {platform.python_version()}; "
+        f"medians over {repeats} repeat(s){partial}, "
         "systems in a rotated order each repeat; warm-up jobs run before each system's measurements "
         "and are not counted (see Notes for how many). A single-node Kafka broker and a Redis server "
         "(append-only file, fsync every second) run on the same machine as the workers and the load.",
@@ -168,12 +174,13 @@ def markdown(outcome: Outcome, command: str, repeats: int, images: list[Path]) -
         *[f"![{p.stem}]({p.name})\n" for p in images],
     ]
     if outcome.notes:
-        lines += ["## Notes", "", *[f"- {n}" for n in outcome.notes], ""]
+        lines += ["## Notes", "", *[f"- {n}" for n in dict.fromkeys(outcome.notes)], ""]
     return "\n".join(lines)
 
 
-def write(outcome: Outcome, out: Path, command: str, repeats: int) -> Path:
+def write(outcome: Outcome, out: Path, command: str, repeats: int, requested: int | None = None) -> Path:
+    """The page and its plots for ``repeats`` finished repeats (of ``requested``, if the run goes on)."""
     out.parent.mkdir(parents=True, exist_ok=True)
     images = plots(outcome, out.parent)
-    out.write_text(markdown(outcome, command, repeats, images))
+    out.write_text(markdown(outcome, command, repeats, images, requested or repeats))
     return out

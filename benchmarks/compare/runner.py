@@ -27,6 +27,17 @@ NOOP_CONCURRENCY = {
 }
 
 
+@dataclass(frozen=True, slots=True)
+class Step:
+    """Which repeat of how many is running, as progress lines name it."""
+
+    repeat: int
+    repeats: int
+
+    def __str__(self) -> str:
+        return f"repeat {self.repeat + 1}/{self.repeats}"
+
+
 @dataclass
 class Outcome:
     figures: list[Figure] = field(default_factory=list)
@@ -53,80 +64,72 @@ def make_systems(env: BenchEnv, names: set[str] | None = None) -> list[System]:
 
 
 async def noop_workloads(
-    env: BenchEnv, systems: list[System], sizes: Sizes, repeats: int, outcome: Outcome, progress: Progress
+    env: BenchEnv, systems: list[System], sizes: Sizes, step: Step, outcome: Outcome, progress: Progress
 ) -> None:
-    outcome.notes.append(kafka_perf.note(sizes.perf_records, env.partitions))
-    for repeat in range(repeats):
-        progress(f"repeat {repeat + 1}/{repeats}: Kafka perf tools: broker ceiling")
-        outcome.figures += await kafka_perf.run(
-            env.bootstrap, sizes.perf_records, env.partitions, repeat=repeat
-        )
-        shift = repeat % len(systems)
-        for system in systems[shift:] + systems[:shift]:
-            concurrency = NOOP_CONCURRENCY[system.name]
-            outcome.concurrency.setdefault(f"{system.name} (no-op)", system.concurrency_note(concurrency))
-            outcome.versions.setdefault(system.name, system.version())
-            progress(f"repeat {repeat + 1}/{repeats}: {system.name}: throughput and latency")
-            try:
-                await system.start(concurrency)
-                await throughput.warm_up(system, sizes.warmup_tasks)
-                outcome.figures += await throughput.run(system, sizes.tasks, repeat=repeat, timeout=600)
-                for rate in sizes.rates:
-                    outcome.figures += await latency.run(
-                        system, rate, sizes.rate_duration_s, sizes.rate_warmup_s, repeat=repeat
-                    )
-            finally:
-                await system.stop()
+    progress(f"{step}: Kafka perf tools: broker ceiling")
+    outcome.figures += await kafka_perf.run(
+        env.bootstrap, sizes.perf_records, env.partitions, repeat=step.repeat
+    )
+    shift = step.repeat % len(systems)
+    for system in systems[shift:] + systems[:shift]:
+        concurrency = NOOP_CONCURRENCY[system.name]
+        outcome.concurrency.setdefault(f"{system.name} (no-op)", system.concurrency_note(concurrency))
+        outcome.versions.setdefault(system.name, system.version())
+        progress(f"{step}: {system.name}: throughput and latency")
+        try:
+            await system.start(concurrency)
+            await throughput.warm_up(system, sizes.warmup_tasks)
+            outcome.figures += await throughput.run(system, sizes.tasks, repeat=step.repeat, timeout=600)
+            for rate in sizes.rates:
+                outcome.figures += await latency.run(
+                    system, rate, sizes.rate_duration_s, sizes.rate_warmup_s, repeat=step.repeat
+                )
+        finally:
+            await system.stop()
 
 
 async def llm_workload(
-    systems: list[System], sizes: Sizes, repeats: int, outcome: Outcome, progress: Progress
+    systems: list[System], sizes: Sizes, step: Step, outcome: Outcome, progress: Progress
 ) -> None:
-    for repeat in range(repeats):
-        for concurrency in sizes.llm_concurrency:
-            for system in systems:
-                outcome.concurrency.setdefault(
-                    f"{system.name} (LLM-like)", system.concurrency_note(concurrency)
-                )
-                progress(
-                    f"repeat {repeat + 1}/{repeats}: {system.name}: LLM-like jobs, concurrency {concurrency}"
-                )
-                try:
-                    await system.start(concurrency)
-                    await throughput.warm_up(system, 20)
-                    outcome.figures += await llm.run(
-                        system,
-                        sizes.llm_tasks,
-                        sizes.llm_sessions,
-                        sizes.llm_sleep_s,
-                        concurrency,
-                        repeat=repeat,
-                    )
-                finally:
-                    await system.stop()
-
-
-async def crash_workload(
-    systems: list[System], sizes: Sizes, repeats: int, outcome: Outcome, progress: Progress
-) -> None:
-    for repeat in range(repeats):
+    for concurrency in sizes.llm_concurrency:
         for system in systems:
-            progress(f"repeat {repeat + 1}/{repeats}: {system.name}: worker killed halfway")
+            outcome.concurrency.setdefault(f"{system.name} (LLM-like)", system.concurrency_note(concurrency))
+            progress(f"{step}: {system.name}: LLM-like jobs, concurrency {concurrency}")
             try:
-                await system.start(NOOP_CONCURRENCY[system.name])
+                await system.start(concurrency)
                 await throughput.warm_up(system, 20)
-                outcome.figures += await crash.run(
-                    system, sizes.crash_tasks, sizes.crash_sleep_s, repeat=repeat
+                outcome.figures += await llm.run(
+                    system,
+                    sizes.llm_tasks,
+                    sizes.llm_sessions,
+                    sizes.llm_sleep_s,
+                    concurrency,
+                    repeat=step.repeat,
                 )
             finally:
                 await system.stop()
 
 
+async def crash_workload(
+    systems: list[System], sizes: Sizes, step: Step, outcome: Outcome, progress: Progress
+) -> None:
+    for system in systems:
+        progress(f"{step}: {system.name}: worker killed halfway")
+        try:
+            await system.start(NOOP_CONCURRENCY[system.name])
+            await throughput.warm_up(system, 20)
+            outcome.figures += await crash.run(
+                system, sizes.crash_tasks, sizes.crash_sleep_s, repeat=step.repeat
+            )
+        finally:
+            await system.stop()
+
+
 async def restart_workload(
-    env: BenchEnv, systems: list[System], sizes: Sizes, repeats: int, outcome: Outcome, progress: Progress
+    env: BenchEnv, systems: list[System], sizes: Sizes, step: Step, outcome: Outcome, progress: Progress
 ) -> None:
     stores = ["memory://"] + (["rocksdb://"] if restart.rocksdb_available() else [])
-    if len(stores) == 1:
+    if len(stores) == 1 and step.repeat == 0:
         outcome.notes.append("(e) rocksdb:// not measured: rocksdict is not installed")
     outcome.concurrency["this pipeline (restart)"] = (
         "1 Faust worker, task type concurrency=16, stopped with SIGTERM"
@@ -135,53 +138,61 @@ async def restart_workload(
         "1 worker process, --pool threads -c 2, stopped with SIGTERM"
     )
     outcome.concurrency["RQ + Redis (restart)"] = "2 `rq worker` processes, stopped with SIGTERM"
-    for repeat in range(repeats):
-        for store in stores:
-            progress(
-                f"repeat {repeat + 1}/{repeats}: this pipeline ({store}): restart with "
-                f"{sizes.restart_entries:,} status entries"
-            )
-            outcome.figures += await restart.pipeline(
-                env, store, sizes.restart_entries, repeat=repeat, notes=outcome.notes
-            )
-        for system in systems:
-            if system.name in restart.RESULT_PREFIX:
-                progress(
-                    f"repeat {repeat + 1}/{repeats}: {system.name}: restart with "
-                    f"{sizes.restart_entries:,} results in Redis"
-                )
-                outcome.figures += await restart.redis_worker(
-                    system, env, sizes.restart_entries, repeat=repeat
-                )
-        progress(f"repeat {repeat + 1}/{repeats}: redis-server restart with {sizes.restart_entries:,} keys")
-        outcome.figures += await asyncio.to_thread(
-            restart.redis_restart, env.data_dir, sizes.restart_entries, repeat=repeat
+    entries = sizes.restart_entries
+    for store in stores:
+        progress(f"{step}: this pipeline ({store}): restart with {entries:,} status entries")
+        outcome.figures += await restart.pipeline(
+            env, store, entries, repeat=step.repeat, notes=outcome.notes
         )
+    for system in systems:
+        if system.name in restart.RESULT_PREFIX:
+            progress(f"{step}: {system.name}: restart with {entries:,} results in Redis")
+            outcome.figures += await restart.redis_worker(system, env, entries, repeat=step.repeat)
+    progress(f"{step}: redis-server restart with {entries:,} keys")
+    outcome.figures += await asyncio.to_thread(
+        restart.redis_restart, env.data_dir, entries, repeat=step.repeat
+    )
 
 
 ALL = ("noop", "llm", "crash", "restart")
 
 
 def run(
-    env: BenchEnv, sizes: Sizes, repeats: int, progress: Progress, workloads: tuple[str, ...] = ALL
+    env: BenchEnv,
+    sizes: Sizes,
+    repeats: int,
+    progress: Progress,
+    workloads: tuple[str, ...] = ALL,
+    after_repeat: Callable[[Outcome, int], None] | None = None,
 ) -> Outcome:
+    """Every workload once per repeat; ``after_repeat(outcome, done)`` sees the figures of each finished one.
+
+    Repeats are the outer loop so that a run stopped early still holds
+    complete repeats of every workload, which the caller can report.
+    """
     outcome = Outcome(versions=versions.collect())
     outcome.notes.append(
         f"Warm-up, not counted: (a) and (b) {sizes.warmup_tasks:,} jobs after each system starts, and "
         f"(b) leaves out each rate's first {sizes.rate_warmup_s:g} s; (c), (d) and (e) 20 jobs after "
         "each start; the Kafka perf tools time themselves after the JVM started."
     )
+    if "noop" in workloads:
+        outcome.notes.append(kafka_perf.note(sizes.perf_records, env.partitions))
 
     async def main() -> None:
         systems = make_systems(env)
-        if "noop" in workloads:
-            await noop_workloads(env, systems, sizes, repeats, outcome, progress)
-        if "llm" in workloads:
-            await llm_workload(systems, sizes, repeats, outcome, progress)
-        if "crash" in workloads:
-            await crash_workload(systems, sizes, repeats, outcome, progress)
-        if "restart" in workloads:
-            await restart_workload(env, systems, sizes, repeats, outcome, progress)
+        for repeat in range(repeats):
+            step = Step(repeat, repeats)
+            if "noop" in workloads:
+                await noop_workloads(env, systems, sizes, step, outcome, progress)
+            if "llm" in workloads:
+                await llm_workload(systems, sizes, step, outcome, progress)
+            if "crash" in workloads:
+                await crash_workload(systems, sizes, step, outcome, progress)
+            if "restart" in workloads:
+                await restart_workload(env, systems, sizes, step, outcome, progress)
+            if after_repeat is not None:
+                after_repeat(outcome, repeat + 1)
 
     asyncio.run(main())
     return outcome
