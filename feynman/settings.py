@@ -73,6 +73,11 @@ class Settings(BaseSettings):
     # Seconds a partition may have lag with no commit progress before GET /health/ reports "stalled".
     worker_stall_after_s: float = Field(120.0, gt=0)
     status_retention_s: int = Field(7 * 24 * 3600, ge=1)
+    # How long a completed task's marker (a redelivery is skipped while it lasts)
+    # and a cached result are kept; at most the input topics' retention.
+    result_retention_s: int = Field(7 * 24 * 3600, ge=1)
+    # Tables with a retention (results, cost buckets) are pruned this often.
+    table_expiry_interval_s: float = Field(600.0, gt=0)
     # Events read ahead and in flight per input topic on one worker (the replay
     # lane gets a quarter); bounds memory while slow task types catch up.
     worker_max_pending: int = Field(1000, ge=1, le=100_000)
@@ -97,9 +102,8 @@ class Settings(BaseSettings):
     cost_hour_retention_days: int = Field(35, ge=1)
     # Price table file (TOML, see docs/analysis.md); the shipped one when unset.
     price_table: Path | None = None
-    # The leader publishes cost.report this often (daily), and buckets are pruned this often.
+    # The leader publishes cost.report this often (daily).
     cost_report_interval_s: float = Field(24 * 3600.0, gt=0)
-    cost_cleanup_interval_s: float = Field(600.0, gt=0)
     # Every worker publishes a monitoring.snapshot this often.
     monitoring_interval_s: float = Field(15.0, gt=0)
 

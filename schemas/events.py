@@ -158,6 +158,23 @@ class TaskExpired(Payload):
     finished_before: datetime = Field(description="Only a record finished before this time is deleted")
 
 
+@REGISTRY.register("table.expiry", 1)
+class TableRowExpiry(Payload):
+    """A table row may have outlived its retention: prune it where it lives.
+
+    A timer finds such rows but may not write a table (Faust takes a row's
+    changelog partition, and RocksDB its database, from the event in hand).
+    So the worker that owns the row sends this into the row's partition of the
+    table-expiry topic, and the agent there prunes the row as of ``as_of``.
+    """
+
+    ordering_fields: ClassVar[tuple[str, ...]] = ("key",)
+
+    table: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    key: Annotated[str, StringConstraints(min_length=1, max_length=512)]
+    as_of: datetime = Field(description="Prune what had expired by this time, and nothing newer")
+
+
 @REGISTRY.register("task.retry", 1)
 class TaskRetry(Payload):
     """A failed task waiting in a retry tier; it carries the original record.

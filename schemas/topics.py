@@ -62,6 +62,7 @@ class Topics:
     cost_model_hour_changelog: TopicSpec
     dead_letter: TopicSpec
     replay: TopicSpec
+    table_expiry: TopicSpec
     retry_tiers: tuple[TopicSpec, ...]
 
     @classmethod
@@ -207,6 +208,17 @@ class Topics:
                 "originals. Workers serve it only with what live traffic leaves free.",
                 {"max.message.bytes": str(2 * 1024 * 1024)},
             ),
+            # Co-partitioned with every table's changelog: a request lands in the
+            # partition of the row it prunes, on the worker that owns that row.
+            table_expiry=TopicSpec(
+                f"{p}.table-expiry",
+                n,
+                rf,
+                "delete",
+                DAY_MS,
+                "table.expiry requests, keyed by row key, sent into the row's partition; "
+                "the owning worker prunes the row there.",
+            ),
             dead_letter=TopicSpec(
                 f"{p}.dead-letter",
                 n,
@@ -252,6 +264,7 @@ class Topics:
             self.cost_model_hour_changelog,
             self.dead_letter,
             self.replay,
+            self.table_expiry,
             *self.retry_tiers,
         ]
 
@@ -271,6 +284,8 @@ class Topics:
             return self.task_status
         if event_type == "dead.letter":
             return self.dead_letter
+        if event_type == "table.expiry":
+            return self.table_expiry
         if event_type == "analysis.completed":
             return self.analysis_results
         if event_type == "memory.consolidated":

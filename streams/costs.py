@@ -6,17 +6,12 @@ written only by the worker that owns that key's partition, and they are
 can add up the whole day for ``cost.report`` and any worker answers
 ``GET /costs/`` without forwarding. Usage events are counted once by their id
 (the buckets remember them), and every bucket carries its own ``expires_at``,
-so the cleanup prunes restored rows exactly like live ones.
-
-Faust only lets a table be written from inside a stream (the changelog partition
-is the current event's); the cleanup runs from a timer, so it writes the store
-and the changelog record itself, with the partition of the row's key, and only
-for keys whose partition this worker owns (no other writer can race it there).
+so the scheduled expiry (streams.expiry) prunes restored rows exactly like live
+ones.
 """
 
 from __future__ import annotations
 
-import logging
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -35,7 +30,6 @@ from streams.results import publish_result
 from streams.runtime import Runtime, StrKeyGlobalTable
 from streams.tasks import Priority, TaskContext, TaskType
 
-log = logging.getLogger(__name__)
 _partitioner = DefaultPartitioner()
 
 
@@ -83,40 +77,19 @@ def install(rt: Runtime) -> tuple[faust.Table, faust.Table]:
     # Pricing is deterministic: a retry cannot turn an unknown model into a known one.
     rt.add_task_types([TaskType("costs", costs, priority=Priority.LOW, max_attempts=1, timeout_s=10.0)])
 
-    def owned(key: str) -> int | None:
-        """The partition of ``key`` if this worker owns it on the llm-usage topic, else None."""
-        spec = rt.topics.llm_usage
-        partitions = list(range(spec.partitions))
-        partition = _partitioner(key.encode("utf-8"), partitions, partitions)
-        mine = {tp.partition for tp in rt.app.consumer.assignment() if tp.topic == spec.name}
-        return partition if partition in mine else None
+    def partition_of(key: str, _row: Any) -> int:
+        """Rows are written while processing llm.usage (live or replayed), keyed by the learner."""
+        partitions = list(range(rt.topics.llm_usage.partitions))
+        return _partitioner(key.encode("utf-8"), partitions, partitions)
 
-    def prune_table(table: faust.Table, now: datetime) -> int:
-        removed = 0
-        for key, row in list(table.data.items()):
-            partition = owned(key)
-            if partition is None:
-                continue
-            kept = prune(row["buckets"], now)
-            if len(kept) == len(row["buckets"]):
-                continue
-            removed += len(row["buckets"]) - len(kept)
-            value = {"buckets": kept} if kept else None
-            if value is None:
-                table.data.pop(key, None)
-            else:
-                table.data[key] = value
-            table.send_changelog(partition, key, value)
-        return removed
+    def expire_buckets(row: dict[str, Any], now: datetime) -> dict[str, Any] | None:
+        kept = prune(row["buckets"], now)
+        if len(kept) == len(row["buckets"]):
+            return row
+        return {"buckets": kept} if kept else None
 
-    @rt.app.timer(settings.cost_cleanup_interval_s, name="cost_cleanup")
-    async def cleanup() -> None:
-        if rt.app.rebalancing:
-            return
-        now = datetime.now(UTC)
-        removed = prune_table(days, now) + prune_table(hours, now)
-        if removed:
-            log.info("cost cleanup removed %d expired buckets", removed)
+    rt.expiry.register(days, expire_buckets, partition_of)
+    rt.expiry.register(hours, expire_buckets, partition_of)
 
     reported: set[str] = set()
 

@@ -48,6 +48,7 @@ from schemas.status import generation
 from schemas.tasks import INTAKE_TASK, TASK_ROUTES, TaskStatus, task_id
 from schemas.topics import Topics, TopicSpec
 from streams.consumer import PipelineApp, SafeConsumer
+from streams.expiry import TableExpiry, current_partition, stored_partition
 from streams.flush import GroupFlush
 from streams.inflight import Admission, KeyOrder, OffsetGate, PriorityLimiter
 from streams.task_metrics import TaskMetrics
@@ -148,9 +149,12 @@ class Runtime:
     _rebalanced: asyncio.Event = field(default_factory=asyncio.Event)
     _intake_open: bool = True
     _flush: GroupFlush = field(init=False)
+    # Rows with a retention; task types register their tables before install().
+    expiry: TableExpiry = field(init=False)
 
     def __post_init__(self) -> None:
         self._flush = GroupFlush(lambda: self.app.producer.flush())
+        self.expiry = TableExpiry(self)
 
     # --- declarations -------------------------------------------------------
 
@@ -221,6 +225,9 @@ class Runtime:
             help="Results by task type and input hash, shared by every worker.",
             table_class=StrKeyGlobalTable,
         )
+        self.expiry.register(self._done, self._outlived, stored_partition)
+        self.expiry.register(self._cache, self._outlived, stored_partition)
+        self.expiry.install()
         for name, task_type in self.task_types.items():
             self._runners[name] = _Runner(
                 task_type, PriorityLimiter(task_type.concurrency, task_type.replay_slots), KeyOrder()
@@ -511,6 +518,8 @@ class Runtime:
         await self.status(tid, task_type.name, envelope, TaskStatus.RUNNING, attempt=attempt)
         cache_key = self._cache_key(task_type, envelope)
         cached = self._cache.get(cache_key) if cache_key else None
+        if cached is not None and self._outlived(cached, datetime.now(UTC)) is None:
+            cached = None  # expired, its request to be pruned not applied yet
         if cached is not None:
             self.metrics.cache["hit", task_type.name] += 1
             result_ref = cached.get("result_ref")
@@ -533,11 +542,17 @@ class Runtime:
                 return
             self.metrics.seconds.labels(task_type.name).observe(time.perf_counter() - started)
             if cache_key:
-                self._cache[cache_key] = {"result_ref": result_ref, "task_id": tid}
+                self._cache[cache_key] = {
+                    "result_ref": result_ref,
+                    "task_id": tid,
+                    "at": datetime.now(UTC).isoformat(),
+                    "partition": current_partition(self._cache, cache_key),
+                }
         self._done[tid] = {
             "at": datetime.now(UTC).isoformat(),
             "result_ref": result_ref,
             "replay_id": envelope.replay_id,
+            "partition": current_partition(self._done, tid),
         }
         # Table writes (the handler's and the marker above) leave through Faust's
         # producer buffer without an ack to wait on: flush so they are durable
@@ -552,6 +567,14 @@ class Runtime:
             result_ref=result_ref,
             wait=True,
         )
+
+    def _outlived(self, row: dict[str, Any], now: datetime) -> dict[str, Any] | None:
+        """A completion marker or cached result: None once older than the result retention."""
+        at = row.get("at")
+        if not isinstance(at, str):
+            return row  # written before rows carried their time: kept
+        retention = timedelta(seconds=self.settings.result_retention_s)
+        return None if datetime.fromisoformat(at) + retention <= now else row
 
     @staticmethod
     def _cache_key(task_type: TaskType, envelope: Envelope[Any]) -> str | None:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import subprocess
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import httpx
+import orjson
 from aiokafka import AIOKafkaProducer
 
 from feynman.settings import Settings
@@ -139,3 +141,35 @@ async def test_replayed_usage_runs_again_but_is_not_counted_twice(settings: Sett
             await wait_for(rerun, timeout=30)
             after = (await api.get("/costs", params={"user": "u-cost"})).json()
     assert after["total"] == before["total"]
+
+
+async def test_expired_buckets_are_pruned_and_stay_pruned_across_a_restart(settings_factory) -> None:
+    settings = settings_factory(
+        store="rocksdb://",
+        cost_day_retention_days=1,
+        cost_hour_retention_days=1,
+        table_expiry_interval_s=0.5,
+    )
+    topics = Topics.from_settings(settings)
+    await ensure_topics(settings.bootstrap_servers, topics.all())
+    now = datetime.now(UTC)
+    old = dataclasses.replace(usage(), ts=now - timedelta(days=3))  # its buckets have expired
+    today, old_day = now.date().isoformat(), old.ts.date().isoformat()
+    await publish(settings, old, usage())
+
+    async def pruned() -> list[dict] | None:
+        records = await read_topic(
+            settings.kafka_bootstrap, topics.cost_user_day_changelog.name, count=100, timeout=1
+        )
+        rows = [orjson.loads(r.value) for r in records if r.key == b"u-cost" and r.value is not None]
+        return rows if rows and set(rows[-1]["buckets"]) == {today} else None
+
+    async with api_client(settings) as api:
+        with running_worker(settings) as worker:
+            rows = await wait_for(pruned, timeout=30)
+            assert worker.alive() and "Crashed" not in worker.tail(1000)
+        with running_worker(settings, name="worker2"):
+            after = (await api.get("/costs", params={"user": "u-cost", "from": old_day, "to": today})).json()
+    assert any(old_day in row["buckets"] for row in rows), "the old usage was counted before it expired"
+    assert [day["window"] for day in after["by_day"]] == [today]
+    assert after["total"]["calls"] == 1

@@ -20,6 +20,7 @@ from schemas.events import (
     MemoryConsolidated,
     MemoryRequested,
     MonitoringSnapshot,
+    TableRowExpiry,
     TaskExpired,
     TaskRetry,
     TaskStatusChanged,
@@ -130,6 +131,11 @@ SAMPLES: dict[str, BaseModel] = {
     "task.expired": TaskExpired(
         task_id=task_id("analysis", "0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b"),
         finished_before=datetime(2024, 5, 8, 12, 0, tzinfo=UTC),
+    ),
+    "table.expiry": TableRowExpiry(
+        table="completed_tasks",
+        key=task_id("analysis", "0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b"),
+        as_of=datetime(2024, 5, 8, 12, 0, tzinfo=UTC),
     ),
     "analysis.completed": AnalysisCompleted(
         learner_id="u-1",

@@ -7,6 +7,7 @@ import base64
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 import pytest
 from aiokafka import AIOKafkaProducer
 
@@ -21,11 +22,13 @@ from tests.streams.worker_support import (
     effects,
     publish,
     record,
+    redeliver,
+    status_changes,
     terminal,
     wait_until,
     workers_env,
 )
-from tests.support import read_topic, running_worker
+from tests.support import read_topic, running_worker, wait_for
 
 
 async def test_a_failing_task_is_retried_without_blocking_and_then_completes(settings: Settings) -> None:
@@ -118,6 +121,52 @@ async def test_finished_statuses_expire_after_their_retention(settings_factory: 
         tid = task_id("flaky", envelope.id)
         wait_until(lambda: terminal(settings, [tid]), 30, "the task completes")
         wait_until(lambda: record(settings, tid) is None, 30, "its status expires")
+
+
+@pytest.mark.parametrize("store", ["memory://", "rocksdb://"])
+async def test_completion_markers_and_cached_results_expire_after_their_retention(
+    settings_factory: Any, store: str
+) -> None:
+    settings = settings_factory(store=store, result_retention_s=3, table_expiry_interval_s=0.5)
+    topics = Topics.from_settings(settings)
+    await ensure_topics(settings.bootstrap_servers, topics.all())
+    with running_worker(settings, app=APP, env=workers_env("cached")) as worker:
+        [(envelope, md)] = await publish(settings, [("a", "an explanation")])
+        tid = task_id("cached", envelope.id)
+        wait_until(lambda: computed(settings) == [tid], 20, "the task runs")
+        # Within the retention a redelivery is skipped.
+        await redeliver(settings, envelope)
+        await wait_for(lambda: has_status(settings, tid, TaskStatus.SKIPPED), timeout=20)
+        assert computed(settings) == [tid]
+        [marker] = await read_topic(settings.kafka_bootstrap, topics.completed_tasks_changelog.name, count=1)
+        [result] = await read_topic(settings.kafka_bootstrap, topics.result_cache_changelog.name, count=1)
+        # Then both rows are deleted (tombstones in their changelogs)...
+        rows = [
+            (topics.completed_tasks_changelog.name, tid),
+            (topics.result_cache_changelog.name, result.key),
+        ]
+        for changelog, key in rows:
+            await wait_for(lambda c=changelog, k=key: tombstoned(settings, c, k), timeout=30)
+        # ...so a redelivery runs the task again.
+        await redeliver(settings, envelope)
+        wait_until(lambda: computed(settings) == [tid, tid], 20, "the task runs again")
+        assert worker.alive() and "Crashed" not in worker.tail(1000)
+    assert marker.key == tid.encode() and orjson.loads(marker.value)["partition"] == md.partition
+    assert orjson.loads(result.value)["task_id"] == tid
+
+
+def computed(settings: Settings) -> list[str]:
+    return [e[1] for e in effects(settings) if e[0] == "computed"]
+
+
+async def has_status(settings: Settings, tid: str, status: TaskStatus) -> bool:
+    return any(c.task_id == tid and c.status == status for c in await status_changes(settings))
+
+
+async def tombstoned(settings: Settings, topic: str, key: str | bytes) -> bool:
+    want = key.encode() if isinstance(key, str) else key
+    records = await read_topic(settings.kafka_bootstrap, topic, count=100_000, timeout=1.0)
+    return any(r.key == want and r.value is None for r in records)
 
 
 @pytest.mark.parametrize("store", ["memory://", "rocksdb://"])

@@ -47,6 +47,17 @@ async def publish(
         await producer.stop()
 
 
+async def redeliver(settings: Settings, envelope: Any) -> None:
+    """The same chat.turn record again, as a crash or a rebalance would deliver it."""
+    producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap, acks="all")
+    await producer.start()
+    try:
+        name = Topics.from_settings(settings).conversations.name
+        await producer.send_and_wait(name, encode(envelope), key=envelope.data.session_id.encode())
+    finally:
+        await producer.stop()
+
+
 def record(settings: Settings, tid: str) -> dict[str, Any] | None:
     r = httpx.get(f"{settings.worker_base_url}/tasks/{tid}/", timeout=5)
     return r.json() if r.status_code == 200 else None
