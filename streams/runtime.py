@@ -128,7 +128,7 @@ def check_key(key: str | None, envelope: Envelope[Any]) -> None:
 class Runtime:
     """The Faust app plus the pipeline's conventions, shared by all agents."""
 
-    app: faust.App
+    app: PipelineApp
     settings: Settings
     topics: Topics
     routes: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: dict(TASK_ROUTES))
@@ -232,8 +232,7 @@ class Runtime:
             self._runners[name] = _Runner(
                 task_type, PriorityLimiter(task_type.concurrency, task_type.replay_slots), KeyOrder()
             )
-        if isinstance(self.app, PipelineApp):
-            self.app.rebalance_listeners.append(self._abandon)
+        self.app.rebalance_listeners.append(self._abandon)
         self.app.on_partitions_assigned.connect(self._reopen_intake)
         sources = {
             self.topics.for_event_type(event_type).name: self.topics.for_event_type(event_type)
@@ -248,8 +247,7 @@ class Runtime:
 
     def gated_topic(self, spec: TopicSpec) -> TopicT:
         """The topic of an agent that acks with :meth:`ack` once work is done; no other ack counts."""
-        if isinstance(self.app, PipelineApp):
-            self.app.gated_topics.add(spec.name)
+        self.app.gated_topics.add(spec.name)
         return self.topic(spec)
 
     def _install_source(self, spec: TopicSpec, *, name: str, high: bool, window: int) -> None:
@@ -316,28 +314,25 @@ class Runtime:
 
         task.add_done_callback(finished)
 
+    @property
+    def _consumer(self) -> SafeConsumer:
+        return cast(SafeConsumer, self.app.consumer)  # PipelineApp's transport makes it one
+
     def _release(self, event: EventT[Any]) -> None:
         """Give up on an event unacked: it is read again, and Faust stops waiting for it."""
-        consumer = self.app.consumer
-        if isinstance(consumer, SafeConsumer):
-            consumer.release(event.message)
+        self._consumer.release(event.message)
 
     def ack(self, event: EventT[Any]) -> None:
-        consumer = self.app.consumer
-        if isinstance(consumer, SafeConsumer):
-            consumer.ack_processed(event.message)
-        else:
-            event.ack()
+        self._consumer.ack_processed(event.message)
 
     def _first_offset(self, tp: Any) -> int | None:
-        consumer = self.app.consumer
-        return consumer.committed_offset(tp) if isinstance(consumer, SafeConsumer) else None
+        return self._consumer.committed_offset(tp)
 
     async def _rewind(self, tp: Any, gate: OffsetGate) -> None:
         """Read again from the first record skipped, or past it if the broker deleted it."""
         missing = gate.rewound_to
-        consumer = self.app.consumer
-        if missing is None or not isinstance(consumer, SafeConsumer):
+        consumer = self._consumer
+        if missing is None:
             return
         start = (await consumer.earliest_offsets(tp)).get(tp, 0)
         if start > missing:
@@ -360,8 +355,7 @@ class Runtime:
             for event in gate.abandon():
                 self._release(event)
         self._gates.clear()
-        if isinstance(self.app.consumer, SafeConsumer):
-            self.app.consumer.forget_rewinds()
+        self._consumer.forget_rewinds()
         for task in list(self._queued):
             task.cancel()
         self._rebalanced.set()

@@ -8,6 +8,7 @@ owns the task's partition, so any worker answers for any task.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -20,6 +21,7 @@ from feynman.errors import DecodeError
 from schemas.envelope import decode, encode, new_envelope
 from schemas.events import TaskExpired, TaskStatusChanged
 from schemas.status import expired, fold
+from streams.expiry import SCAN_SLICE
 from streams.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -68,7 +70,9 @@ def install(rt: Runtime) -> faust.Table:
         # from): ask the fold agent, through the status topic, to delete.
         cutoff = datetime.now(UTC) - retention
         status = rt.topic(source)
-        for task_id, record in list(table.items()):
+        for seen, (task_id, record) in enumerate(list(table.items()), 1):
+            if seen % SCAN_SLICE == 0:
+                await asyncio.sleep(0)  # a big table must not stall the event loop
             if expired(record, cutoff):
                 expiry = new_envelope(TaskExpired(task_id=task_id, finished_before=cutoff), source=rt.worker)
                 await status.send(key=task_id, value=encode(expiry))
