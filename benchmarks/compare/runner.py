@@ -81,6 +81,7 @@ async def noop_workloads(
             await throughput.warm_up(system, sizes.warmup_tasks)
             outcome.figures += await throughput.run(system, sizes.tasks, repeat=step.repeat, timeout=600)
             for rate in sizes.rates:
+                await system.settle()
                 outcome.figures += await latency.run(
                     system, rate, sizes.rate_duration_s, sizes.rate_warmup_s, repeat=step.repeat
                 )
@@ -173,8 +174,9 @@ def run(
     outcome = Outcome(versions=versions.collect())
     outcome.notes.append(
         f"Warm-up, not counted: (a) and (b) {sizes.warmup_tasks:,} jobs after each system starts, and "
-        f"(b) leaves out each rate's first {sizes.rate_warmup_s:g} s; (c), (d) and (e) 20 jobs after "
-        "each start; the Kafka perf tools time themselves after the JVM started."
+        "(b) starts each rate once the system is idle (this pipeline: its status table has folded "
+        f"every earlier status) and leaves out the rate's first {sizes.rate_warmup_s:g} s; (c), (d) "
+        "and (e) 20 jobs after each start; the Kafka perf tools time themselves after the JVM started."
     )
     if "noop" in workloads:
         outcome.notes.append(kafka_perf.note(sizes.perf_records, env.partitions))

@@ -36,6 +36,14 @@ class System(ABC):
         for job in jobs:
             await self.submit(job)
 
+    async def settle(self) -> None:
+        """Until work a finished measurement left behind is done, so the next one starts idle.
+
+        Most systems have none once every job completed; the pipeline still
+        folds the burst's statuses into its table (same worker process).
+        """
+        return None
+
     @abstractmethod
     async def drain(self) -> list[Completion]:
         """Completions recorded since the last call."""

@@ -12,6 +12,7 @@ import orjson
 from benchmarks.compare.env import BenchEnv
 from benchmarks.compare.jobs import Completion, Job
 from benchmarks.compare.kafka_completions import TopicCompletions
+from benchmarks.compare.status_fill import wait_folded
 from benchmarks.compare.systems.base import WorkerProcess, bounded
 from benchmarks.compare.systems.processes import spawn, wait_http_ok
 from benchmarks.compare.workers.faust_app import TASK_TYPE
@@ -99,6 +100,14 @@ class Pipeline(WorkerProcess):
         # Many in flight at once, as many API requests would be; the idempotent
         # producer keeps each partition's order, so each session's order holds.
         await bounded([self.submit(job) for job in jobs], 512)
+
+    async def settle(self) -> None:
+        await wait_folded(
+            self.settings, timeout=1800, failed=lambda: None if self._worker_alive() else "exited"
+        )
+
+    def _worker_alive(self) -> bool:
+        return self._worker is not None and self._worker.alive()
 
     async def drain(self) -> list[Completion]:
         assert self._completions is not None
