@@ -27,6 +27,16 @@ NOOP_CONCURRENCY = {
 }
 
 
+SUBMIT_PATHS = (
+    "How jobs are handed over: this pipeline's by the bench process with the API's own publisher "
+    "(the event and its queued status, idempotent, acks=all), without the HTTP hop in front of it, so "
+    "(a) measures the worker rather than an HTTP client; FastAPI BackgroundTasks' by one HTTP POST "
+    "each, which that design cannot do without, so its submit/s and tasks/s are bounded by HTTP "
+    "requests from a Python client; Celery's and RQ's by their client libraries; raw aiokafka's by a "
+    "producer like the pipeline's."
+)
+
+
 @dataclass(frozen=True, slots=True)
 class Step:
     """Which repeat of how many is running, as progress lines name it."""
@@ -178,6 +188,7 @@ def run(
         f"every earlier status) and leaves out the rate's first {sizes.rate_warmup_s:g} s; (c), (d) "
         "and (e) 20 jobs after each start; the Kafka perf tools time themselves after the JVM started."
     )
+    outcome.notes.append(SUBMIT_PATHS)
     if "noop" in workloads:
         outcome.notes.append(kafka_perf.note(sizes.perf_records, env.partitions))
 
