@@ -76,7 +76,11 @@ class Settings(BaseSettings):
     # How long a completed task's marker (a redelivery is skipped while it lasts)
     # and a cached result are kept; at most the input topics' retention.
     result_retention_s: int = Field(7 * 24 * 3600, ge=1)
-    # Tables with a retention (results, cost buckets) are pruned this often.
+    # A session's working state (transcript, task index, consolidation window,
+    # quality reports) is deleted once the session has been quiet this long; as
+    # long as the conversations topic keeps its events by default.
+    session_retention_s: int = Field(30 * 24 * 3600, ge=1)
+    # Tables with a retention (results, sessions, cost buckets) are pruned this often.
     table_expiry_interval_s: float = Field(600.0, gt=0)
     # Events read ahead and in flight per input topic on one worker (the replay
     # lane gets a quarter); bounds memory while slow task types catch up.

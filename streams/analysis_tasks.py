@@ -42,6 +42,7 @@ def install(rt: Runtime) -> tuple[faust.Table, faust.Table]:
         rt.topics.learner_progress_changelog,
         help="Per learner: clarity progress folded from analysis.completed.",
     )
+    rt.expiry.register_session_table(reports)
     keep = rt.settings.analysis_keep_reports
 
     async def analysis(envelope: Envelope[Any], context: TaskContext) -> str:

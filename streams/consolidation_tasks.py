@@ -74,6 +74,7 @@ def install(rt: Runtime, llm: WorkerLlm | None = None) -> faust.Table:
         rt.topics.learner_memory_changelog,
         help="Per learner: long-term memory per topic, folded from memory.consolidated.",
     )
+    rt.expiry.register_session_table(sessions)
     every = rt.settings.consolidate_every_turns
     keep = rt.settings.consolidation_max_turns
     attempts = LOCAL_ATTEMPTS if llm is None else LLM_ATTEMPTS

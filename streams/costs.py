@@ -17,7 +17,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import faust
-from aiokafka.partitioner import DefaultPartitioner
 from faust.web import Request, Response, View
 
 from schemas.envelope import Envelope, ordering_key
@@ -26,11 +25,10 @@ from schemas.tasks import task_id
 from streams.domain.cost_buckets import add_usage, day_bucket, hour_bucket, prune
 from streams.domain.cost_report import grand_total, sum_days, sum_models
 from streams.domain.pricing import load_prices, price_usage
+from streams.expiry import key_partition
 from streams.results import publish_result
 from streams.runtime import Runtime, StrKeyGlobalTable
 from streams.tasks import Priority, TaskContext, TaskType
-
-_partitioner = DefaultPartitioner()
 
 
 def install(rt: Runtime) -> tuple[faust.Table, faust.Table]:
@@ -77,19 +75,15 @@ def install(rt: Runtime) -> tuple[faust.Table, faust.Table]:
     # Pricing is deterministic: a retry cannot turn an unknown model into a known one.
     rt.add_task_types([TaskType("costs", costs, priority=Priority.LOW, max_attempts=1, timeout_s=10.0)])
 
-    def partition_of(key: str, _row: Any) -> int:
-        """Rows are written while processing llm.usage (live or replayed), keyed by the learner."""
-        partitions = list(range(rt.topics.llm_usage.partitions))
-        return _partitioner(key.encode("utf-8"), partitions, partitions)
-
     def expire_buckets(row: dict[str, Any], now: datetime) -> dict[str, Any] | None:
         kept = prune(row["buckets"], now)
         if len(kept) == len(row["buckets"]):
             return row
         return {"buckets": kept} if kept else None
 
-    rt.expiry.register(days, expire_buckets, partition_of)
-    rt.expiry.register(hours, expire_buckets, partition_of)
+    # Rows are written while processing llm.usage (live or replayed), keyed by the learner.
+    rt.expiry.register(days, expire_buckets, key_partition(rt.topics.llm_usage))
+    rt.expiry.register(hours, expire_buckets, key_partition(rt.topics.llm_usage))
 
     reported: set[str] = set()
 

@@ -17,20 +17,24 @@ import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import faust
+from aiokafka.partitioner import DefaultPartitioner
 from faust.types import EventT
 
 from feynman.errors import DecodeError
 from schemas.envelope import decode, encode, new_envelope
 from schemas.events import TableRowExpiry
+from schemas.topics import TopicSpec
+from streams.domain.session_retention import quiet_sessions
 
 if TYPE_CHECKING:
     from streams.runtime import Runtime
 
 log = logging.getLogger(__name__)
+_partitioner = DefaultPartitioner()
 
 # The row as it stands at the given time: the same object when nothing expired,
 # a smaller row, or None to delete it.
@@ -54,6 +58,16 @@ def stored_partition(_key: str, row: Any) -> int | None:
     return partition if isinstance(partition, int) else None
 
 
+def key_partition(spec: TopicSpec) -> PartitionOf:
+    """For rows keyed like the records of ``spec`` that write them: the producer's partition of the key."""
+    partitions = list(range(spec.partitions))
+
+    def partition_of(key: str, _row: Any) -> int:
+        return _partitioner(key.encode("utf-8"), partitions, partitions)
+
+    return partition_of
+
+
 def current_partition(table: faust.Table, key: str) -> int:
     """The partition a row written now lands in (the event's), for rows that must record it."""
     partition = table.partition_for_key(key)
@@ -70,6 +84,11 @@ class TableExpiry:
 
     def register(self, table: faust.Table, prune: Prune, partition_of: PartitionOf) -> None:
         self._tables[table.name] = ExpiringTable(table, prune, partition_of)
+
+    def register_session_table(self, table: faust.Table) -> None:
+        """A table keyed by session and written while processing conversations: kept while it is active."""
+        retention = timedelta(seconds=self._rt.settings.session_retention_s)
+        self.register(table, quiet_sessions(retention), key_partition(self._rt.topics.conversations))
 
     def install(self) -> None:
         rt = self._rt

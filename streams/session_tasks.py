@@ -23,6 +23,7 @@ def install(rt: Runtime) -> faust.Table:
         rt.topics.session_tasks_changelog,
         help="Per session: the most recent tasks its events triggered.",
     )
+    rt.expiry.register_session_table(table)
 
     async def index(envelope: Envelope[Any], tasks: list[tuple[str, str]]) -> None:
         session_id = getattr(envelope.data, "session_id", None)

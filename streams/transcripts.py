@@ -20,6 +20,7 @@ def install(rt: Runtime) -> faust.Table:
         rt.topics.transcripts_changelog,
         help="Per session: number of turns, the last turns, whether it ended.",
     )
+    rt.expiry.register_session_table(table)
 
     async def transcript(envelope: Envelope[Any], context: TaskContext) -> str:
         data = envelope.data

@@ -110,6 +110,13 @@ async def read_topic(
         await consumer.stop()
 
 
+async def tombstoned(bootstrap: str, topic: str, key: str | bytes) -> bool:
+    """Whether ``topic`` (a table's changelog) holds a delete of ``key``."""
+    want = key.encode() if isinstance(key, str) else key
+    records = await read_topic(bootstrap, topic, count=100_000, timeout=1.0)
+    return any(r.key == want and r.value is None for r in records)
+
+
 async def wait_for(probe: Any, *, timeout: float = 30.0, interval: float = 0.2) -> Any:
     """Await ``probe()`` until it returns something truthy; that value, or AssertionError."""
     deadline = time.monotonic() + timeout

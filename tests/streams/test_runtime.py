@@ -28,7 +28,7 @@ from tests.streams.worker_support import (
     wait_until,
     workers_env,
 )
-from tests.support import read_topic, running_worker, wait_for
+from tests.support import read_topic, running_worker, tombstoned, wait_for
 
 
 async def test_a_failing_task_is_retried_without_blocking_and_then_completes(settings: Settings) -> None:
@@ -146,7 +146,7 @@ async def test_completion_markers_and_cached_results_expire_after_their_retentio
             (topics.result_cache_changelog.name, result.key),
         ]
         for changelog, key in rows:
-            await wait_for(lambda c=changelog, k=key: tombstoned(settings, c, k), timeout=30)
+            await wait_for(lambda c=changelog, k=key: tombstoned(settings.kafka_bootstrap, c, k), timeout=30)
         # ...so a redelivery runs the task again.
         await redeliver(settings, envelope)
         wait_until(lambda: computed(settings) == [tid, tid], 20, "the task runs again")
@@ -161,12 +161,6 @@ def computed(settings: Settings) -> list[str]:
 
 async def has_status(settings: Settings, tid: str, status: TaskStatus) -> bool:
     return any(c.task_id == tid and c.status == status for c in await status_changes(settings))
-
-
-async def tombstoned(settings: Settings, topic: str, key: str | bytes) -> bool:
-    want = key.encode() if isinstance(key, str) else key
-    records = await read_topic(settings.kafka_bootstrap, topic, count=100_000, timeout=1.0)
-    return any(r.key == want and r.value is None for r in records)
 
 
 @pytest.mark.parametrize("store", ["memory://", "rocksdb://"])
