@@ -35,6 +35,10 @@ def kafka(bootstrap: str | None, data: Path) -> Iterator[str]:
         broker.stop()
 
 
+def _progress(line: str) -> None:
+    click.echo(line, err=True)
+
+
 def compare(
     sizes: Sizes,
     repeats: int,
@@ -48,8 +52,7 @@ def compare(
     try:
         with kafka(bootstrap, data) as servers, redis_server(data / "redis") as redis_url:
             env = BenchEnv(bootstrap=servers, redis_url=redis_url, data_dir=data)
-            progress = lambda line: click.echo(line, err=True)  # noqa: E731
-            return run(env, sizes, repeats, progress, workloads, after_repeat)
+            return run(env, sizes, repeats, _progress, workloads, after_repeat)
     finally:
         if "--keep" not in sys.argv:
             shutil.rmtree(data, ignore_errors=True)
