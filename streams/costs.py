@@ -82,8 +82,9 @@ def install(rt: Runtime) -> tuple[faust.Table, faust.Table]:
         return {"buckets": kept} if kept else None
 
     # Rows are written while processing llm.usage (live or replayed), keyed by the learner.
-    rt.expiry.register(days, expire_buckets, key_partition(rt.topics.llm_usage))
-    rt.expiry.register(hours, expire_buckets, key_partition(rt.topics.llm_usage))
+    learner_partition = key_partition(rt.topics.llm_usage)
+    rt.expiry.register(days, expire_buckets, learner_partition)
+    rt.expiry.register(hours, expire_buckets, learner_partition)
 
     reported: set[str] = set()
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -50,6 +50,17 @@ class ExpiringTable:
     table: faust.Table
     prune: Prune
     partition_of: PartitionOf
+
+
+async def rows(table: faust.Table) -> AsyncIterator[tuple[Any, Any]]:
+    """Every row of the table as it was when the scan began, yielding to the event loop now and then.
+
+    A timer scanning a big table in one go would stall every agent of the worker.
+    """
+    for seen, (key, row) in enumerate(list(table.data.items()), 1):
+        if seen % SCAN_SLICE == 0:
+            await asyncio.sleep(0)
+        yield key, row
 
 
 def stored_partition(_key: str, row: Any) -> int | None:
@@ -94,11 +105,7 @@ class TableExpiry:
         rt = self._rt
         spec = rt.topics.table_expiry
 
-        @rt.app.agent(rt.gated_topic(spec), name="expire_table_rows")
-        async def expire_table_rows(stream: faust.StreamT[bytes]) -> None:
-            async for event in stream.noack().events():
-                await self._apply(event)
-                rt.ack(event)
+        rt.serial_agent(spec, "expire_table_rows", self._apply)
 
         @rt.app.timer(rt.settings.table_expiry_interval_s, name="table_expiry")
         async def request_expiry() -> None:
@@ -116,9 +123,7 @@ class TableExpiry:
         mine = {tp.partition for tp in rt.app.consumer.assignment() if tp.topic == spec.name}
         sent = 0
         for name, rule in self._tables.items():
-            for seen, (key, row) in enumerate(list(rule.table.data.items()), 1):
-                if seen % SCAN_SLICE == 0:
-                    await asyncio.sleep(0)  # a big table must not stall the event loop
+            async for key, row in rows(rule.table):
                 text = key.decode("utf-8") if isinstance(key, bytes) else str(key)
                 partition = rule.partition_of(text, row)
                 if partition is None or partition not in mine or rule.prune(row, now) is row:

@@ -8,7 +8,6 @@ owns the task's partition, so any worker answers for any task.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -21,7 +20,7 @@ from feynman.errors import DecodeError
 from schemas.envelope import decode, encode, new_envelope
 from schemas.events import TaskExpired, TaskStatusChanged
 from schemas.status import expired, fold
-from streams.expiry import SCAN_SLICE
+from streams.expiry import rows
 from streams.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -36,14 +35,6 @@ def install(rt: Runtime) -> faust.Table:
         rt.topics.task_status_changelog,
         help="Latest status of every task, folded from task.status events.",
     )
-
-    @app.agent(rt.gated_topic(source), name="fold_task_status")
-    async def fold_task_status(stream: faust.StreamT[bytes]) -> None:
-        # One record at a time, acked only once folded: Faust's own acks would
-        # also count records it skipped during recovery (see streams.consumer).
-        async for event in stream.noack().events():
-            await fold_one(event)
-            rt.ack(event)
 
     async def fold_one(event: EventT[Any]) -> None:
         try:
@@ -62,6 +53,8 @@ def install(rt: Runtime) -> faust.Table:
         if new is not None:
             table[change.task_id] = new
 
+    rt.serial_agent(source, "fold_task_status", fold_one)
+
     retention = timedelta(seconds=rt.settings.status_retention_s)
 
     @app.timer(max(1.0, min(3600.0, rt.settings.status_retention_s / 10)), name="expire_task_status")
@@ -70,9 +63,7 @@ def install(rt: Runtime) -> faust.Table:
         # from): ask the fold agent, through the status topic, to delete.
         cutoff = datetime.now(UTC) - retention
         status = rt.topic(source)
-        for seen, (task_id, record) in enumerate(list(table.items()), 1):
-            if seen % SCAN_SLICE == 0:
-                await asyncio.sleep(0)  # a big table must not stall the event loop
+        async for task_id, record in rows(table):
             if expired(record, cutoff):
                 expiry = new_envelope(TaskExpired(task_id=task_id, finished_before=cutoff), source=rt.worker)
                 await status.send(key=task_id, value=encode(expiry))
