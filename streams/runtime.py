@@ -251,9 +251,7 @@ class Runtime:
         self.app.gated_topics.add(spec.name)
         return self.topic(spec)
 
-    def serial_agent(
-        self, spec: TopicSpec, name: str, handle: Callable[[EventT[Any]], Awaitable[None]]
-    ) -> None:
+    def serial_agent(self, spec: TopicSpec, name: str, handle: EventHandler) -> None:
         """An agent that handles one record at a time and acks it only once handled.
 
         Faust's own acks would also count records it skipped during recovery
