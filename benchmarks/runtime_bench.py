@@ -30,6 +30,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from feynman.processes import Child, child_env, wait_http, worker_command
 from feynman.settings import Settings
 from feynman.topic_admin import ensure_topics
+from feynman.topic_reading import reading_from_start
 from schemas import ChatTurn, decode, encode, new_envelope
 from schemas.topics import Topics
 
@@ -97,12 +98,8 @@ async def publish(settings: Settings, turns: list[tuple[str, str]]) -> list[str]
 async def completions(settings: Settings, count: int, timeout: float) -> dict[str, float]:
     """Event id -> completion time (status event time) of the first ``count`` completed tasks."""
     topic = Topics.from_settings(settings).task_status
-    consumer = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap, enable_auto_commit=False)
-    await consumer.start()
-    try:
-        tps = [TopicPartition(topic.name, p) for p in range(topic.partitions)]
-        consumer.assign(tps)
-        await consumer.seek_to_beginning(*tps)
+    tps = [TopicPartition(topic.name, p) for p in range(topic.partitions)]
+    async with reading_from_start(settings.kafka_bootstrap, tps) as consumer:
         done: dict[str, float] = {}
         deadline = time.monotonic() + timeout
         while len(done) < count:
@@ -114,8 +111,6 @@ async def completions(settings: Settings, count: int, timeout: float) -> dict[st
                     if change.status.value == "completed":
                         done[change.event_id] = change.at.timestamp()
         return done
-    finally:
-        await consumer.stop()
 
 
 def runtime_noop_rate(bootstrap: str, data_dir: Path, port: int, events: int) -> float:

@@ -15,11 +15,12 @@ from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from typing import Any
 
 import orjson
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
 from feynman.errors import DecodeError
 from feynman.settings import Settings
+from feynman.topic_reading import reading_from_start
 from schemas.envelope import decode, rfc3339
 from schemas.events import AnalysisCompleted, ChatTurn, MemoryConsolidated
 from schemas.topics import Topics
@@ -72,33 +73,31 @@ async def history(
     tps = await _partitions(settings, names)
     if not tps:
         return
-    consumer = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap, enable_auto_commit=False)
-    await consumer.start()
-    try:
-        consumer.assign(tps)
+    async with reading_from_start(settings.kafka_bootstrap, tps) as consumer:
         starts = await consumer.beginning_offsets(tps)
         ends = await consumer.end_offsets(tps)
         total = sum(ends[tp] - starts[tp] for tp in tps)
         remaining = {tp for tp in tps if ends[tp] > starts[tp]}
-        await consumer.seek_to_beginning(*tps)
         done = 0
         while remaining:
             batch = await consumer.getmany(*remaining, timeout_ms=1000)
             for tp, records in batch.items():
                 for record in records:
                     if record.offset >= ends[tp]:
-                        remaining.discard(tp)
                         break
                     done += 1
                     row = row_for(record.value, user, topic)
                     if row is not None:
                         yield row
-                    if record.offset + 1 >= ends[tp]:
-                        remaining.discard(tp)
+            for tp in list(remaining):
+                # The position, not the last record's offset: a transaction's
+                # commit marker or a compacted record leaves the end offset
+                # with no record at end - 1.
+                if await consumer.position(tp) >= ends[tp]:
+                    remaining.discard(tp)
+                    consumer.pause(tp)
             if progress:
                 progress(done, total)
-    finally:
-        await consumer.stop()
 
 
 async def _partitions(settings: Settings, names: list[str]) -> list[TopicPartition]:

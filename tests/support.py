@@ -10,13 +10,14 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.structs import ConsumerRecord
 from fastapi import FastAPI
 
 from feynman.processes import Child, api_command, child_env, wait_http, worker_command
 from feynman.settings import Settings
+from feynman.topic_reading import reading_from_start
 from producers.app import create_app
 
 
@@ -94,20 +95,14 @@ async def read_topic(
     finally:
         await admin.close()
     deadline = time.monotonic() + timeout
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
-    await consumer.start()
-    try:
-        tps = [TopicPartition(topic, p["partition"]) for p in described["partitions"]]
-        consumer.assign(tps)
-        await consumer.seek_to_beginning(*tps)
+    tps = [TopicPartition(topic, p["partition"]) for p in described["partitions"]]
+    async with reading_from_start(bootstrap, tps) as consumer:
         records: list[ConsumerRecord] = []
         while len(records) < count and time.monotonic() < deadline:
             batch = await consumer.getmany(timeout_ms=200)
             for recs in batch.values():
                 records.extend(recs)
         return records
-    finally:
-        await consumer.stop()
 
 
 async def tombstoned(bootstrap: str, topic: str, key: str | bytes) -> bool:

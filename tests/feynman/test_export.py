@@ -7,10 +7,13 @@ import csv
 import io
 import subprocess
 import sys
+from collections.abc import AsyncIterator
+from typing import Any
 
 import orjson
 from aiokafka import AIOKafkaProducer
 
+from feynman.export import history
 from feynman.settings import Settings
 from schemas import AnalysisCompleted, ChatTurn, encode, new_envelope, ordering_key
 from schemas.topics import Topics
@@ -65,3 +68,28 @@ async def test_export_keeps_only_the_learners_records_as_flat_rows(settings: Set
     [analysed] = [r for r in csv.DictReader(io.StringIO(as_csv.stdout)) if r["kind"] == "analysis"]
     assert analysed["report.clarity"] == "42.0" and analysed["report.hedges"] == '["kind of"]'
     assert none.stdout == ""
+
+
+async def test_export_ends_on_a_topic_whose_last_offset_is_a_transaction_marker(settings: Settings) -> None:
+    # Any Kafka client may write the topics; a transactional one ends each
+    # partition with a commit marker, an offset no consumer ever receives.
+    turn = new_envelope(ChatTurn(session_id="s1", topic="Gravity", user_input="Mass pulls.", user_id="u-t"))
+    producer = AIOKafkaProducer(
+        bootstrap_servers=settings.kafka_bootstrap, transactional_id=f"{settings.app_id}-export-test"
+    )
+    await producer.start()
+    try:
+        async with producer.transaction():
+            await producer.send_and_wait(
+                Topics.from_settings(settings).conversations.name, encode(turn), key=b"s1"
+            )
+    finally:
+        await producer.stop()
+
+    rows = await asyncio.wait_for(_collect(history(settings, "u-t")), timeout=30)
+
+    assert [(r["kind"], r["event_id"]) for r in rows] == [("turn", turn.id)]
+
+
+async def _collect(rows: AsyncIterator[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [row async for row in rows]

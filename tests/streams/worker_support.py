@@ -7,10 +7,11 @@ from collections.abc import Callable
 from typing import Any
 
 import httpx
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
 from feynman.settings import Settings
+from feynman.topic_reading import reading_from_start
 from schemas import ChatTurn, decode, encode, new_envelope
 from schemas.events import TaskStatusChanged
 from schemas.status import fold
@@ -88,20 +89,14 @@ def effects(settings: Settings) -> list[list[str]]:
 async def status_changes(settings: Settings) -> list[TaskStatusChanged]:
     """Every task.status event published so far, in partition order."""
     topic = Topics.from_settings(settings).task_status.name
-    consumer = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap, enable_auto_commit=False)
-    await consumer.start()
-    try:
-        tps = [TopicPartition(topic, p) for p in range(Topics.from_settings(settings).task_status.partitions)]
-        consumer.assign(tps)
-        await consumer.seek_to_beginning(*tps)
+    tps = [TopicPartition(topic, p) for p in range(Topics.from_settings(settings).task_status.partitions)]
+    async with reading_from_start(settings.kafka_bootstrap, tps) as consumer:
         ends = await consumer.end_offsets(tps)
         changes: list[TaskStatusChanged] = []
         while [tp for tp in tps if await consumer.position(tp) < ends[tp]]:
             for recs in (await consumer.getmany(timeout_ms=200)).values():
                 changes.extend(decode(r.value).data for r in recs)
         return changes
-    finally:
-        await consumer.stop()
 
 
 async def folded(settings: Settings) -> dict[str, dict[str, Any]]:
