@@ -2,8 +2,8 @@
 
 ``assign()`` starts a reset of each partition's position to the consumer's
 default strategy, and aiokafka applies that reset's answer to a
-``seek_to_beginning`` made while the reset is in flight (the race the Java
-client fixed as KAFKA-7703): the position can land at the end, and a reader
+``seek_to_beginning`` made while the reset is in flight (the Java client had
+the same race as KAFKA-7703): the position can land at the end, and a reader
 waiting for the records in between waits forever. An explicit ``seek`` to the
 log start offsets cancels the pending reset, and "earliest" as the default makes
 any reset that still slips through agree with it.
