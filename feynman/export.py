@@ -74,7 +74,8 @@ async def history(
     if not tps:
         return
     async with reading_from_start(settings.kafka_bootstrap, tps) as consumer:
-        starts = await consumer.beginning_offsets(tps)
+        # The helper has positioned every partition at its log start: no second request.
+        starts = {tp: await consumer.position(tp) for tp in tps}
         ends = await consumer.end_offsets(tps)
         total = sum(ends[tp] - starts[tp] for tp in tps)
         remaining = {tp for tp in tps if ends[tp] > starts[tp]}
