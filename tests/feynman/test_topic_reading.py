@@ -19,8 +19,8 @@ async def test_every_reader_started_in_a_row_reads_every_partition_from_its_firs
     settings_factory: Callable[..., Settings],
 ) -> None:
     # The race this guards against (a seek made while assign()'s own reset is in
-    # flight) hit 3 readers in 100 on 12 partitions on an idle machine, so 50 in
-    # a row all start right with a chance of about 1 in 5; on a busy one, most.
+    # flight) hit 3 to 24 readers in 100 on 12 partitions on an idle machine, so
+    # 50 in a row would all start right at best 1 time in 5; on a busy one, most missed.
     s = settings_factory(topic_partitions=PARTITIONS)
     spec = Topics.from_settings(s).conversations
     await ensure_topics(s.bootstrap_servers, [spec])
