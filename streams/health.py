@@ -21,24 +21,28 @@ Where the numbers come from (faust-streaming 0.15.3):
   its table recovery are done; only topics whose events are acked (so
   committed) and that are no table's changelog count: agent sources, not
   changelogs or the leader topic.
-- log start and end: ``app.consumer.earliest_offsets``/``highwaters``, a
-  request to the broker, not the fetcher's last-seen high watermark, which
-  stops moving exactly when the fetcher stops.
+- log start and end: a ListOffsets request to the broker, not the fetcher's
+  last-seen high watermark, which stops moving exactly when the fetcher stops;
+  sent by :class:`~streams.log_offsets.LogOffsetsReader` on connections of its
+  own, where it does not queue behind the app consumer's long polls.
 
 A timer refreshes the log offsets every few seconds, so a stall is noticed
 however rarely the route is polled; the routes refresh too when the last
-reading is older than a second.
+reading is older than a second, but wait for it only briefly: a probe gets its
+answer in its budget, from the last reading if the broker is slow.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 import faust
+import mode
 from faust.exceptions import ConsumerNotStarted
 from faust.types import TP
 from faust.web import Request, Response, View
@@ -48,6 +52,7 @@ from prometheus_client.registry import Collector
 
 from feynman.settings import get_settings
 from streams.liveness import Liveness, LivenessReport, TopicPartition
+from streams.log_offsets import LogOffsets, LogOffsetsReader
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +61,9 @@ DEFAULT_STALL_AFTER_S = 120.0
 OFFSETS_TIMEOUT_S = 3.0
 # The routes reuse a reading younger than this, so a tight polling loop costs no broker requests.
 ROUTE_MAX_AGE_S = 1.0
+# How long a route waits for a new reading before it answers from the last one
+# (a Kubernetes probe's default timeout is 1 s; the API's readiness check allows 2 s).
+ROUTE_WAIT_S = 0.5
 
 
 def stall_after_s_from_settings() -> float:
@@ -81,12 +89,14 @@ class LivenessProbe:
         app: faust.App,
         stall_after_s: float,
         *,
+        offsets: LogOffsets,
         clock: Callable[[], float] = time.monotonic,
         offsets_timeout_s: float = OFFSETS_TIMEOUT_S,
     ) -> None:
         if not stall_after_s > 0:
             raise ValueError(f"stall_after_s must be positive, not {stall_after_s!r}")
         self.app = app
+        self.offsets = offsets
         self.stall_after_s = stall_after_s
         self.clock = clock
         self.offsets_timeout_s = offsets_timeout_s
@@ -96,6 +106,7 @@ class LivenessProbe:
         self.offsets_error: str | None = None
         self._refreshed_at: float | None = None
         self._refreshing = asyncio.Lock()
+        self._background: set[asyncio.Task[None]] = set()
 
     # -- what the app holds ----------------------------------------------------------------------
 
@@ -170,6 +181,15 @@ class LivenessProbe:
             finally:
                 self._refreshed_at = now
 
+    async def refresh_within(self, wait_s: float, max_age_s: float) -> None:
+        """:meth:`refresh`, waited for at most ``wait_s``; a refresh still under way then carries on
+        for the next caller, and this one reads the last reading."""
+        task = asyncio.ensure_future(self.refresh(max_age_s))
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(asyncio.shield(task), wait_s)
+
     async def _refresh(self, now: float) -> None:
         self.liveness.assign(self.assigned(), now)
         for tp, offset in self.committed_offsets().items():
@@ -177,10 +197,9 @@ class LivenessProbe:
         tps = [TP(topic, partition) for topic, partition in self.liveness.partitions]
         if not tps or self.app.rebalancing:
             return
-        consumer = self.app.consumer
         try:
             earliest, highwaters = await asyncio.wait_for(
-                asyncio.gather(consumer.earliest_offsets(*tps), consumer.highwaters(*tps)),
+                asyncio.gather(self.offsets.earliest_offsets(*tps), self.offsets.highwaters(*tps)),
                 self.offsets_timeout_s,
             )
         except TimeoutError:
@@ -336,7 +355,18 @@ def install(
     ``stall_after_s`` defaults to the ``worker_stall_after_s`` setting; ``collectors``
     add metrics of other modules (e.g. monitoring) to ``/metrics/``.
     """
-    probe = LivenessProbe(app, stall_after_s if stall_after_s is not None else stall_after_s_from_settings())
+    reader = LogOffsetsReader(app)
+    probe = LivenessProbe(
+        app, stall_after_s if stall_after_s is not None else stall_after_s_from_settings(), offsets=reader
+    )
+
+    @app.service
+    class CloseLogOffsetsReader(mode.Service):
+        """Closes the reader's connections when the worker stops."""
+
+        async def on_stop(self) -> None:
+            await reader.close()
+
     app.sensors.add(LivenessSensor(probe))
     registry = CollectorRegistry()
     registry.register(LivenessCollector(probe))
@@ -349,13 +379,13 @@ def install(
 
     @app.page("/health/")
     async def health(web: View, request: Request) -> Response:
-        await probe.refresh(max_age_s=ROUTE_MAX_AGE_S)
+        await probe.refresh_within(ROUTE_WAIT_S, max_age_s=ROUTE_MAX_AGE_S)
         body, status = health_body(app, probe)
         return web.json(body, status=status)
 
     @app.page("/metrics/")
     async def metrics(web: View, request: Request) -> Response:
-        await probe.refresh(max_age_s=ROUTE_MAX_AGE_S)
+        await probe.refresh_within(ROUTE_WAIT_S, max_age_s=ROUTE_MAX_AGE_S)
         return web.bytes(generate_latest(registry), headers={"Content-Type": CONTENT_TYPE_LATEST})
 
     return probe

@@ -90,7 +90,9 @@ def install(rt: Runtime, monitor: Monitor, probe: LivenessProbe) -> None:
 
     @rt.app.timer(rt.settings.monitoring_interval_s, name="monitoring_snapshot")
     async def publish_snapshot() -> None:
-        await probe.refresh(max_age_s=1.0)
+        # A reading of its own: the counters are live, and lag read up to a second before them
+        # could predate the events they count and show a queue drained that is not.
+        await probe.refresh()
         snapshot = monitor.snapshot()
         monitor.last = snapshot
         event_id = task_id("monitoring.snapshot", f"{rt.worker}/{snapshot.at.isoformat()}")

@@ -173,20 +173,23 @@ class FakeClock:
 
 
 class FakeConsumer:
-    """The parts of Faust's consumer the probe reads."""
+    """The parts of Faust's consumer the probe reads, and a log offsets reader that can hang."""
 
     def __init__(self, assignment: set[TP], highwaters: dict[TP, int]) -> None:
         self._assignment = assignment
         self._committed_offset: dict[TP, int | None] = {}
         self._highwaters = highwaters
         self.hang = False
+        self.released = asyncio.Event()
+        self.readings = 0
 
     def assignment(self) -> set[TP]:
         return self._assignment
 
     async def highwaters(self, *tps: TP) -> dict[TP, int]:
+        self.readings += 1
         if self.hang:
-            await asyncio.sleep(60)
+            await self.released.wait()
         return {tp: self._highwaters[tp] for tp in tps}
 
     async def earliest_offsets(self, *tps: TP) -> dict[TP, int]:
@@ -217,7 +220,7 @@ def probe(clock: FakeClock) -> LivenessProbe:
     consumer._committed_offset = {src0: 2, src1: None}
     # The changelog is acked, as one passed to app.Table is: excluded as a changelog.
     app = fake_app(consumer, {"src", changelog.topic}, frozenset({changelog.topic}))
-    return LivenessProbe(app, 30.0, clock=clock, offsets_timeout_s=0.2)
+    return LivenessProbe(app, 30.0, offsets=consumer, clock=clock, offsets_timeout_s=0.2)
 
 
 async def test_the_probe_tracks_agent_sources_not_changelogs_and_reads_log_offsets(
@@ -277,10 +280,32 @@ async def test_a_hanging_offsets_request_is_abandoned_and_reported(probe: Livene
     assert status == 200 and body["offsets_error"]  # no log end known: no lag, so no stall
 
 
+async def test_a_route_answers_from_the_last_reading_while_a_new_one_is_slow_and_gets_it_next(
+    probe: LivenessProbe,
+) -> None:
+    LivenessSensor(probe).on_rebalance_end(probe.app, {})
+    probe.offsets_timeout_s = 3600.0  # the broker answers late, not never
+    probe.app.consumer.hang = True
+    # Returns on its own: the wait_for is only there so a regression fails instead of hanging.
+    await asyncio.wait_for(probe.refresh_within(0.01, max_age_s=0.0), 60)
+    body, status = health_body(probe.app, probe)
+    assert status == 200 and body["offsets_age_s"] is None and body["lag"] == 0  # nothing read yet
+    await asyncio.wait_for(probe.refresh_within(0.01, max_age_s=0.0), 60)
+    probe.app.consumer.released.set()
+
+    async def read() -> bool:
+        return probe.offsets_read_at is not None
+
+    await wait_for(read, timeout=10, interval=0.01)
+    body, _ = health_body(probe.app, probe)
+    assert body["lag"] == 3 and probe.offsets_error is None
+    assert probe.app.consumer.readings == 1  # the second route joined the reading under way
+
+
 def test_a_failing_sensor_never_breaks_the_commit() -> None:
     app = fake_app(None, set())  # type: ignore[arg-type]
     app.monitor = None  # nothing to read committed offsets from
-    broken = LivenessProbe(app, 30.0)
+    broken = LivenessProbe(app, 30.0, offsets=FakeConsumer(set(), {}))
     sensor = LivenessSensor(broken)
     state = sensor.on_commit_initiated(None)
     sensor.on_commit_completed(None, state)
