@@ -33,7 +33,7 @@ from producers.routes_ops import router as ops_router
 from producers.routes_sessions import router as sessions_router
 from producers.routes_tasks import router as tasks_router
 from producers.security import check_key_configuration, require_api_key
-from producers.status_client import AcceptedTasks, StatusClient, StatusUnavailableError
+from producers.status_client import AcceptedTasks, LookupRefusedError, StatusClient, StatusUnavailableError
 from producers.webview import routes_auth, routes_data, routes_page
 from producers.webview.auth import ViewAuth
 from producers.webview.consumer import ReadModelConsumer
@@ -134,6 +134,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             status_code=503,
             headers={"Retry-After": str(RETRY_AFTER_S)},
         )
+
+    @app.exception_handler(LookupRefusedError)
+    async def lookup_refused(_: Request, exc: LookupRefusedError) -> JSONResponse:
+        return JSONResponse({"detail": exc.detail, "reason": exc.reason}, status_code=422)
 
     @app.exception_handler(StatusUnavailableError)
     async def workers_away(_: Request, exc: StatusUnavailableError) -> JSONResponse:

@@ -23,6 +23,15 @@ class StatusUnavailableError(FeynmanError):
     """No worker answered a status lookup."""
 
 
+class LookupRefusedError(FeynmanError):
+    """The worker refused the lookup's parameters (it answered 400): the request's fault, not an outage."""
+
+    def __init__(self, detail: str, reason: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.reason = reason
+
+
 class AcceptedTasks:
     """A bounded memory of task ids this API process saw Kafka accept."""
 
@@ -77,6 +86,8 @@ class StatusClient:
             raise StatusUnavailableError(f"no worker answered at {self._client.base_url}: {exc!r}") from exc
         if response.status_code == 404:
             return None
+        if response.status_code == 400:
+            raise _refused(response, path)
         if response.status_code != 200:
             raise StatusUnavailableError(f"worker answered {response.status_code} for {path}")
         body: dict[str, Any] = response.json()
@@ -91,3 +102,19 @@ class StatusClient:
         if response.status_code == 200:
             return "ok"
         return f"worker not ready: {response.text[:200]}"
+
+
+def _refused(response: httpx.Response, path: str) -> LookupRefusedError:
+    """The worker's own reason when its body has one (the worker routes answer ``detail`` and ``reason``)."""
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if not isinstance(body, dict):
+        body = {}
+    detail = body.get("detail")
+    reason = body.get("reason")
+    return LookupRefusedError(
+        detail if isinstance(detail, str) else f"the worker refused {path}",
+        reason if isinstance(reason, str) else "invalid_request",
+    )
