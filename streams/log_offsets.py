@@ -34,13 +34,16 @@ class LogOffsets(Protocol):
 class LogOffsetsReader:
     """A group-less aiokafka consumer with the app's brokers, credentials and isolation level.
 
-    Started on the first reading, so building an app opens no connection.
+    Started on the first reading, so building an app opens no connection; a
+    reading after :meth:`close` (a timer firing while the worker stops) raises
+    rather than open connections nobody closes.
     """
 
     def __init__(self, app: faust.App) -> None:
         self._app = app
         self._consumer: AIOKafkaConsumer | None = None
         self._starting = asyncio.Lock()
+        self._closed = False
 
     async def earliest_offsets(self, *tps: TP) -> Mapping[TP, int]:
         consumer = await self._started()
@@ -55,12 +58,15 @@ class LogOffsetsReader:
 
     async def close(self) -> None:
         async with self._starting:
+            self._closed = True
             consumer, self._consumer = self._consumer, None
         if consumer is not None:
             await consumer.stop()
 
     async def _started(self) -> AIOKafkaConsumer:
         async with self._starting:
+            if self._closed:
+                raise RuntimeError("the log offsets reader is closed")
             if self._consumer is None:
                 conf = self._app.conf
                 consumer = AIOKafkaConsumer(
