@@ -1,12 +1,9 @@
-"""Log start and end offsets for the liveness probe, read on a connection of their own.
+"""Log start and end offsets for the liveness probe, read on connections of their own.
 
-Faust's aiokafka driver long-polls with ``fetch_max_wait_ms=1500`` (not a
-setting), and a broker answers one request per connection at a time, in
-order. A ListOffsets request sent through the app's consumer therefore waits
-behind the fetch in flight: on an idle worker ``/health/`` took 1.2 to 1.8 s,
-over a Kubernetes probe's default 1 s timeout and close to the API's 2 s
-readiness budget. This reader's consumer is assigned nothing and fetches
-nothing, so its connections carry only these requests.
+Read through the app's consumer, these requests waited behind its 1.5 s long
+polls (:mod:`feynman.offsets_consumer`): on an idle worker ``/health/`` took
+1.2 to 1.8 s, over a Kubernetes probe's default 1 s timeout and close to the
+API's 2 s readiness budget.
 """
 
 from __future__ import annotations
@@ -20,6 +17,8 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from faust.transport.drivers.aiokafka import credentials_to_aiokafka_auth, server_list
 from faust.types import TP
 
+from feynman.offsets_consumer import offsets_consumer
+
 KAFKA_PORT = 9092
 
 
@@ -32,7 +31,7 @@ class LogOffsets(Protocol):
 
 
 class LogOffsetsReader:
-    """A group-less aiokafka consumer with the app's brokers, credentials and isolation level.
+    """An offsets-only consumer with the app's brokers, credentials and isolation level.
 
     Started on the first reading, so building an app opens no connection; a
     reading after :meth:`close` (a timer firing while the worker stops) raises
@@ -69,10 +68,9 @@ class LogOffsetsReader:
                 raise RuntimeError("the log offsets reader is closed")
             if self._consumer is None:
                 conf = self._app.conf
-                consumer = AIOKafkaConsumer(
-                    bootstrap_servers=server_list(conf.broker, KAFKA_PORT),
-                    client_id=f"{conf.broker_client_id}-log-offsets",
-                    enable_auto_commit=False,
+                consumer = offsets_consumer(
+                    server_list(conf.broker, KAFKA_PORT),
+                    f"{conf.broker_client_id}-log-offsets",
                     isolation_level="read_committed" if self._app.in_transaction else "read_uncommitted",
                     request_timeout_ms=int(conf.broker_request_timeout * 1000),
                     **credentials_to_aiokafka_auth(conf.broker_credentials, conf.ssl_context),

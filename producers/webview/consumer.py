@@ -20,6 +20,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaError
 
+from feynman.offsets_consumer import offsets_consumer
 from feynman.settings import Settings
 from producers.webview.read_model import ReadModel
 from schemas.topics import Topics
@@ -38,7 +39,7 @@ class ReadModelConsumer:
         self._dead_letter_topic = topics.dead_letter.name
         self._settings = settings
         self._model = model
-        self._consumer: AIOKafkaConsumer | None = None
+        self._offsets: AIOKafkaConsumer | None = None
         self._admin: AIOKafkaAdminClient | None = None
         # Next offset to read per partition, kept across reconnections.
         self._positions: dict[TopicPartition, int] = {}
@@ -49,10 +50,10 @@ class ReadModelConsumer:
 
     @property
     def clients(self) -> tuple[AIOKafkaConsumer, AIOKafkaAdminClient] | None:
-        """The connected consumer and admin client (for the lag table), or None while Kafka is away."""
-        if self._consumer is None or self._admin is None:
+        """The offsets-only consumer and the admin client (for the lag table); None while Kafka is away."""
+        if self._offsets is None or self._admin is None:
             return None
-        return self._consumer, self._admin
+        return self._offsets, self._admin
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="webview-read-model")
@@ -74,31 +75,39 @@ class ReadModelConsumer:
                 enable_auto_commit=False,
                 auto_offset_reset="earliest",
             )
+            # Log offsets on connections of their own, not behind the consumer's fetches.
+            offsets = offsets_consumer(
+                self._settings.bootstrap_servers, f"feynman-{self._settings.app_id}-webview-offsets"
+            )
             admin = AIOKafkaAdminClient(
                 bootstrap_servers=self._settings.bootstrap_servers, request_timeout_ms=5000
             )
             try:
                 await consumer.start()
+                await offsets.start()
                 await admin.start()
-                self._consumer, self._admin = consumer, admin
+                self._offsets, self._admin = offsets, admin
                 progress.connected, progress.error = True, None
-                await self._consume(consumer, admin)
+                await self._consume(consumer, offsets, admin)
             except (KafkaError, OSError) as exc:
                 progress.connected, progress.error = False, f"{type(exc).__name__}: {exc}"
                 log.warning("web view read model: %s; retrying in %ss", progress.error, RETRY_S)
             finally:
-                self._consumer = self._admin = None
+                self._offsets = self._admin = None
                 await consumer.stop()
+                await offsets.stop()
                 await admin.close()
             await asyncio.sleep(RETRY_S)
 
-    async def _consume(self, consumer: AIOKafkaConsumer, admin: AIOKafkaAdminClient) -> None:
+    async def _consume(
+        self, consumer: AIOKafkaConsumer, offsets: AIOKafkaConsumer, admin: AIOKafkaAdminClient
+    ) -> None:
         assigned: set[TopicPartition] = set()
         checked_at = 0.0
         while True:
             if time.monotonic() - checked_at >= CHECK_S:
                 assigned = await self._assign(consumer, admin, assigned)
-                await self._measure(consumer, assigned)
+                await self._measure(consumer, offsets, assigned)
                 checked_at = time.monotonic()
             if not assigned:
                 await asyncio.sleep(CHECK_S)
@@ -138,11 +147,13 @@ class ReadModelConsumer:
                 await consumer.seek_to_beginning(tp)
         return wanted
 
-    async def _measure(self, consumer: AIOKafkaConsumer, assigned: set[TopicPartition]) -> None:
+    async def _measure(
+        self, consumer: AIOKafkaConsumer, offsets: AIOKafkaConsumer, assigned: set[TopicPartition]
+    ) -> None:
         """Ask the broker for the log start and end of every partition (every ``CHECK_S``)."""
         if assigned:
-            self._starts = await consumer.beginning_offsets(list(assigned))
-            self._ends = await consumer.end_offsets(list(assigned))
+            self._starts = await offsets.beginning_offsets(list(assigned))
+            self._ends = await offsets.end_offsets(list(assigned))
         self._update_behind(consumer, assigned)
 
     def _update_behind(self, consumer: AIOKafkaConsumer, assigned: set[TopicPartition]) -> None:
