@@ -1,4 +1,4 @@
-"""The liveness probe's log offsets reader, on the real broker: the app's brokers, its own connection."""
+"""The liveness probe's log offsets reader on the real broker: configured from the app alone."""
 
 from __future__ import annotations
 
