@@ -48,6 +48,8 @@ class PartitionState:
     last_commit_at: float | None = None
     # When lag was first seen after a time without lag; None while there is none.
     lagging_since: float | None = None
+    # A first commit made before the log start was read: its records are counted once it is.
+    uncounted_first_commit: int | None = None
 
     @property
     def lag(self) -> int | None:
@@ -182,6 +184,9 @@ class Liveness:
             state.highwater = highwater
         if earliest is not None:
             state.earliest = earliest
+            if state.uncounted_first_commit is not None:
+                self.committed_records[tp[0]] += max(0, state.uncounted_first_commit - earliest)
+                state.uncounted_first_commit = None
         self._update_lagging(state, now)
 
     def stalled(self, now: float, stall_after_s: float) -> bool:
@@ -221,6 +226,8 @@ class Liveness:
         previous = state.committed if state.committed is not None else state.earliest
         if previous is not None:
             self.committed_records[tp[0]] += max(0, offset - previous)
+        else:  # the first commit of a partition whose log start is not read yet
+            state.uncounted_first_commit = offset
         state.committed = offset
         state.last_commit_at = now
 

@@ -142,6 +142,17 @@ def test_commits_count_once_per_commit_and_records_per_topic() -> None:
     assert [p.committed for p in report.partitions] == [8, 7, 1]
 
 
+def test_a_first_commit_made_before_the_log_start_is_read_counts_once_it_is() -> None:
+    live = Liveness()
+    live.assign([A0], 0.0)
+    live.observe_commits({A0: 6}, 1.0)  # the worker committed while the first reading was under way
+    live.observe_commits({A0: 9}, 2.0)
+    assert live.report(2.0, S).committed_records == {"a": 3}
+    live.observe_offsets(A0, 3.0, highwater=9, earliest=2)  # two records had expired
+    live.observe_offsets(A0, 4.0, highwater=9, earliest=2)
+    assert live.report(4.0, S).committed_records == {"a": 7}
+
+
 def test_revoked_partitions_are_forgotten() -> None:
     live = lagging()
     live.assign([A1], 10.0)
