@@ -26,6 +26,7 @@ from producers.metrics import ApiMetrics, MetricsMiddleware
 from producers.models import REQUEST_ERRORS
 from producers.publisher import Publisher
 from producers.questions import QuestionService
+from producers.refusals import RequestRefusedError
 from producers.routes_chat import router as chat_router
 from producers.routes_events import router as events_router
 from producers.routes_learning import router as learning_router
@@ -33,11 +34,10 @@ from producers.routes_ops import router as ops_router
 from producers.routes_sessions import router as sessions_router
 from producers.routes_tasks import router as tasks_router
 from producers.security import check_key_configuration, require_api_key
-from producers.status_client import AcceptedTasks, LookupRefusedError, StatusClient, StatusUnavailableError
+from producers.status_client import AcceptedTasks, StatusClient, StatusUnavailableError
 from producers.webview import routes_auth, routes_data, routes_page
 from producers.webview.auth import ViewAuth
 from producers.webview.consumer import ReadModelConsumer
-from producers.webview.errors import ViewRefusedError
 from producers.webview.metrics import ReadModelCollector
 from producers.webview.read_model import ReadModel
 
@@ -118,8 +118,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def bad_idempotency_key(_: Request, exc: IdempotencyError) -> JSONResponse:
         return JSONResponse({"detail": str(exc), "reason": "idempotency_key"}, status_code=422)
 
-    @app.exception_handler(ViewRefusedError)
-    async def view_refused(_: Request, exc: ViewRefusedError) -> JSONResponse:
+    @app.exception_handler(RequestRefusedError)
+    async def refused(_: Request, exc: RequestRefusedError) -> JSONResponse:
         return JSONResponse({"detail": exc.detail, "reason": exc.reason}, status_code=exc.status)
 
     @app.exception_handler(PublishError)
@@ -134,10 +134,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             status_code=503,
             headers={"Retry-After": str(RETRY_AFTER_S)},
         )
-
-    @app.exception_handler(LookupRefusedError)
-    async def lookup_refused(_: Request, exc: LookupRefusedError) -> JSONResponse:
-        return JSONResponse({"detail": exc.detail, "reason": exc.reason}, status_code=422)
 
     @app.exception_handler(StatusUnavailableError)
     async def workers_away(_: Request, exc: StatusUnavailableError) -> JSONResponse:

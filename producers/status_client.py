@@ -15,21 +15,13 @@ from urllib.parse import quote
 import httpx
 
 from feynman.errors import FeynmanError
+from producers.refusals import RequestRefusedError
 from schemas.events import TaskStatusChanged
 from schemas.status import fold
 
 
 class StatusUnavailableError(FeynmanError):
     """No worker answered a status lookup."""
-
-
-class LookupRefusedError(FeynmanError):
-    """The worker refused the lookup's parameters (it answered 400): the request's fault, not an outage."""
-
-    def __init__(self, detail: str, reason: str) -> None:
-        super().__init__(detail)
-        self.detail = detail
-        self.reason = reason
 
 
 class AcceptedTasks:
@@ -104,8 +96,9 @@ class StatusClient:
         return f"worker not ready: {response.text[:200]}"
 
 
-def _refused(response: httpx.Response, path: str) -> LookupRefusedError:
-    """The worker's own reason when its body has one (the worker routes answer ``detail`` and ``reason``)."""
+def _refused(response: httpx.Response, path: str) -> RequestRefusedError:
+    """A worker's 400 refused the lookup's parameters: the request's fault, not an outage, so a 422
+    with the worker's own reason when its body has one (worker routes answer ``detail`` and ``reason``)."""
     try:
         body = response.json()
     except ValueError:
@@ -114,7 +107,8 @@ def _refused(response: httpx.Response, path: str) -> LookupRefusedError:
         body = {}
     detail = body.get("detail")
     reason = body.get("reason")
-    return LookupRefusedError(
-        detail if isinstance(detail, str) else f"the worker refused {path}",
+    return RequestRefusedError(
+        422,
         reason if isinstance(reason, str) else "invalid_request",
+        detail if isinstance(detail, str) else f"the worker refused {path}",
     )

@@ -22,8 +22,8 @@ from fastapi import Depends, Request, Response
 
 from feynman.errors import ConfigError
 from feynman.settings import Settings
+from producers.refusals import RequestRefusedError
 from producers.security import api_key_header, valid_api_key
-from producers.webview.errors import ViewRefusedError
 from producers.webview.sessions import SessionSigner
 
 COOKIE = "feynman_view"
@@ -112,7 +112,7 @@ ApiKey = Annotated[str | None, Depends(api_key_header)]
 async def require_viewer(request: Request, api_key: ApiKey, auth: Auth) -> Viewer:
     viewer = auth.viewer(request, api_key)
     if viewer is None:
-        raise ViewRefusedError(
+        raise RequestRefusedError(
             401, "not_authenticated", "log in at /ui/login or send a valid X-API-Key header"
         )
     return viewer
@@ -123,5 +123,5 @@ CurrentViewer = Annotated[Viewer, Depends(require_viewer)]
 
 async def require_csrf(request: Request, viewer: CurrentViewer, auth: Auth) -> Viewer:
     if viewer.via != "api_key" and not auth.signer.csrf_ok(viewer.sid, request.headers.get(CSRF_HEADER)):
-        raise ViewRefusedError(403, "csrf", f"missing or wrong {CSRF_HEADER} header (reload the page)")
+        raise RequestRefusedError(403, "csrf", f"missing or wrong {CSRF_HEADER} header (reload the page)")
     return viewer

@@ -5,8 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Response
 
 from producers.models import REQUEST_ERRORS, Problem
+from producers.refusals import RequestRefusedError
 from producers.webview.auth import Auth, CurrentViewer, ViewAuth
-from producers.webview.errors import ViewRefusedError
 from producers.webview.models import LoginRequest, ViewSession
 
 router = APIRouter(prefix="/ui/api", tags=["web view"], responses=REQUEST_ERRORS)
@@ -24,7 +24,7 @@ async def login(body: LoginRequest, auth: Auth) -> Response:
     if auth.open:
         return response  # development: nothing to log in to
     if not auth.log_in(response, body.api_key):
-        raise ViewRefusedError(401, "invalid_api_key", "that is not a valid API key")
+        raise RequestRefusedError(401, "invalid_api_key", "that is not a valid API key")
     return response
 
 

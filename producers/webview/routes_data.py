@@ -16,11 +16,11 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 
 from feynman.settings import Settings
 from producers.models import REQUEST_ERRORS, Problem, TaskId, TaskRecord
+from producers.refusals import RequestRefusedError
 from producers.requeue import requeue_dead_letters
 from producers.webview import present
 from producers.webview.auth import require_csrf, require_viewer
 from producers.webview.consumer import ReadModelConsumer
-from producers.webview.errors import ViewRefusedError
 from producers.webview.index import TaskFilter
 from producers.webview.lag import read_group_lag
 from producers.webview.models import (
@@ -88,7 +88,7 @@ async def task(model: Model, task_id: Annotated[TaskId, Path()]) -> TaskRecord:
     """One task, looked up by id in the view's read model."""
     record = model.tasks.get(task_id)
     if record is None:
-        raise ViewRefusedError(404, "unknown_task", f"the view holds no task {task_id}")
+        raise RequestRefusedError(404, "unknown_task", f"the view holds no task {task_id}")
     return present.task_record(record)
 
 

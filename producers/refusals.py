@@ -1,12 +1,13 @@
-"""Refusals of the web view's routes, answered by the app as ``{detail, reason}`` (producers/app.py)."""
+"""Refusals of the API's and the web view's routes, answered by the app as ``{detail, reason}``
+with their status (producers/app.py)."""
 
 from __future__ import annotations
 
 from feynman.errors import FeynmanError
 
 
-class ViewRefusedError(FeynmanError):
-    """A web view request is refused: ``status`` is the HTTP code (4xx), ``reason`` a stable code."""
+class RequestRefusedError(FeynmanError):
+    """A request is refused: ``status`` is the HTTP code (4xx), ``reason`` a stable code."""
 
     def __init__(self, status: int, reason: str, detail: str) -> None:
         super().__init__(detail)
