@@ -85,6 +85,12 @@ class Settings(BaseSettings):
     # Events read ahead and in flight per input topic on one worker (the replay
     # lane gets a quarter); bounds memory while slow task types catch up.
     worker_max_pending: int = Field(1000, ge=1, le=100_000)
+    # A record larger than this on an input topic is dead-lettered as ``too_large``
+    # with a preview of its first bytes (never whole: a dead letter must fit a request).
+    max_record_bytes: int = Field(512 * 1024, ge=1024, le=8 * 1024 * 1024)
+    # On SIGTERM (or a rebalance), how long running tasks may finish before they are
+    # cancelled and their events left to the next owner, unacked.
+    worker_stop_grace_s: float = Field(15.0, ge=0, le=600)
 
     # Task types (streams/*_tasks.py; docs/task-types.md).
     # Consolidate a session's memory every this many chat turns (and at its end).

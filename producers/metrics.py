@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 
@@ -41,6 +41,11 @@ class ApiMetrics:
             "feynman_tutor_questions_total",
             "Tutor replies by source (local or llm)",
             ["source"],
+            registry=self.registry,
+        )
+        self.worker_ready = Gauge(
+            "feynman_api_worker_ready",
+            "1 when the last /readyz found a worker answering healthy, 0 otherwise (or before any check)",
             registry=self.registry,
         )
 

@@ -242,5 +242,40 @@ class SessionTasks(BaseModel):
 
 
 class Readiness(BaseModel):
-    status: Literal["ready", "not_ready"]
-    checks: dict[str, str] = Field(description="Each dependency: 'ok' or why not")
+    """``GET /readyz``: the API is ready when it can publish (a broker answers, every topic exists).
+
+    The worker is reported, never required: one that is behind or absent sets
+    ``degraded`` and says why in ``checks.worker``, while ``status`` stays
+    ``ready``: accepted events wait in Kafka until a worker takes them.
+    """
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "status": "ready",
+                    "checks": {"broker": "ok", "topics": "ok", "worker": "ok"},
+                    "degraded": False,
+                },
+                {
+                    "status": "ready",
+                    "checks": {
+                        "broker": "ok",
+                        "topics": "ok",
+                        "worker": "no worker answers at http://127.0.0.1:6066 (ConnectError)",
+                    },
+                    "degraded": True,
+                },
+            ]
+        }
+    )
+
+    status: Literal["ready", "not_ready"] = Field(
+        description="'ready' when a broker answers and every topic exists; the worker does not decide it"
+    )
+    checks: dict[str, str] = Field(description="Each dependency (broker, topics, worker): 'ok' or why not")
+    degraded: bool = Field(
+        False,
+        description="True when the worker's check is not 'ok' (behind, stalled, starting or absent): "
+        "events are still accepted and wait in Kafka",
+    )

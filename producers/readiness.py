@@ -1,8 +1,11 @@
-"""``GET /readyz``: can this API do its job right now?
+"""``GET /readyz``: can this API accept work right now?
 
-Ready means: a broker answers, every declared topic exists, and a worker
-answers its health route (so accepted events will be processed and status
-lookups answered). Each check says why it fails.
+Ready means the API can publish: a broker answers and every declared topic
+exists. The worker's health route is asked too, and reported (``checks.worker``,
+``degraded``, the ``feynman_api_worker_ready`` gauge), but never decides
+readiness: a worker that is behind or absent is what the queue is for, and
+taking the API out of a load balancer for it would refuse turns Kafka could
+hold. Each check says why it fails.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaError
 
 from feynman.settings import Settings
+from producers.metrics import ApiMetrics
 from producers.models import Readiness
 from producers.status_client import StatusClient
 from schemas.topics import Topics
@@ -33,8 +37,14 @@ async def broker_and_topics(settings: Settings, timeout_s: float = 3.0) -> tuple
     return "ok", ("ok" if not missing else f"missing: {', '.join(missing)} (run feynman topics create)")
 
 
-async def check(settings: Settings, status: StatusClient) -> Readiness:
+async def check(settings: Settings, status: StatusClient, metrics: ApiMetrics | None = None) -> Readiness:
+    """Broker and topics decide ``status``; the worker's answer is reported (and sets the gauge)."""
     (broker, topics), worker = await asyncio.gather(broker_and_topics(settings), status.worker_health())
-    checks = {"broker": broker, "topics": topics, "worker": worker}
-    ready = all(v == "ok" for v in checks.values())
-    return Readiness(status="ready" if ready else "not_ready", checks=checks)
+    if metrics is not None:
+        metrics.worker_ready.set(1 if worker == "ok" else 0)
+    ready = broker == "ok" and topics == "ok"
+    return Readiness(
+        status="ready" if ready else "not_ready",
+        checks={"broker": broker, "topics": topics, "worker": worker},
+        degraded=worker != "ok",
+    )

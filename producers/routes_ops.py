@@ -19,10 +19,26 @@ async def healthz() -> Health:
     return Health(status="ok")
 
 
-@router.get("/readyz", response_model=Readiness, responses={503: {"model": Readiness}})
+@router.get(
+    "/readyz",
+    response_model=Readiness,
+    responses={
+        200: {
+            "description": "Ready: a broker answers and every topic exists. A worker behind or absent "
+            "shows in `checks.worker` and `degraded: true`, not in the status code"
+        },
+        503: {"model": Readiness, "description": "Not ready: no broker answers or a topic is missing"},
+    },
+)
 async def readyz(request: Request) -> Response:
-    """Broker reachable, topics exist, a worker answers; 503 with the failing checks otherwise."""
-    result = await readiness.check(request.app.state.settings, request.app.state.status_client)
+    """Ready when the API can publish (the broker answers, every topic exists); 503 naming the failing check.
+
+    The worker's health is reported in the body (`checks.worker`, `degraded`) and in the
+    `feynman_api_worker_ready` gauge, but never makes this 503: events accepted while
+    workers are behind wait in Kafka, which is what the queue is for.
+    """
+    state = request.app.state
+    result = await readiness.check(state.settings, state.status_client, state.metrics)
     return JSONResponse(result.model_dump(), status_code=200 if result.status == "ready" else 503)
 
 

@@ -4,14 +4,19 @@ Models are frozen and forbid unknown fields: a field a producer invents is a
 mistake to report, not data to drop silently. Sizes are bounded here so every
 entry point (HTTP, ``feynman publish``, a worker reading kcat input) enforces
 the same limits.
+
+Every timestamp in a payload is an ``AwareDatetime``: it must carry a time zone,
+like the envelope's ``ts``. The worker compares them with aware times (a naive
+``due_at`` made the retry agent raise ``TypeError``) or renders them in UTC, so
+a naive one is refused as ``invalid_payload``. The exported JSON Schemas said so
+already (``format: date-time`` is RFC 3339, whose times always have an offset).
 """
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
 from schemas.registry import REGISTRY
 from schemas.tasks import TaskStatus
@@ -95,7 +100,7 @@ class TaskStatusChangedV1(Payload):
     task_id: Annotated[str, StringConstraints(min_length=1, max_length=64)]
     task_type: Annotated[str, StringConstraints(min_length=1, max_length=64)]
     status: TaskStatus
-    at: datetime
+    at: AwareDatetime
     event_id: Annotated[str, StringConstraints(min_length=1, max_length=64)]
     event_type: Annotated[str, StringConstraints(min_length=1, max_length=64)]
     session_id: SessionId | None = None
@@ -106,7 +111,7 @@ class TaskStatusChangedV1(Payload):
 
 
 @REGISTRY.register("task.status", 2)
-class TaskStatusChanged(TaskStatusChangedV1):
+class TaskStatusChangedV2(TaskStatusChangedV1):
     """One transition of one task; folded per ``task_id`` into the status table.
 
     v2 adds ``replay_id``: the generation the transition belongs to. ``None`` is
@@ -118,8 +123,19 @@ class TaskStatusChanged(TaskStatusChangedV1):
     replay_id: Annotated[str, StringConstraints(min_length=1, max_length=64)] | None = None
 
 
+@REGISTRY.register("task.status", 3)
+class TaskStatusChangedV3(TaskStatusChangedV2):
+    """One transition of one task; folded per ``task_id`` into the status table.
+
+    v3 adds ``started_at``: a task that ends within half a second writes no
+    ``running`` status of its own, so its outcome says when it started.
+    """
+
+    started_at: AwareDatetime | None = None
+
+
 @REGISTRY.register("dead.letter", 1)
-class DeadLetter(Payload):
+class DeadLetterV1(Payload):
     """A record the pipeline gave up on, with everything needed to replay it.
 
     ``original_b64`` holds the record's exact bytes, since a poison record may
@@ -143,6 +159,21 @@ class DeadLetter(Payload):
     traceback: Annotated[str, StringConstraints(max_length=16_000)] | None = None
 
 
+@REGISTRY.register("dead.letter", 2)
+class DeadLetter(DeadLetterV1):
+    """A record the pipeline gave up on, with everything needed to replay it.
+
+    v2 adds ``original_bytes``, the original record's size: a record too large
+    to copy into a dead letter keeps only a preview of its first bytes in
+    ``original_b64`` (shorter than ``original_bytes``), and cannot be requeued.
+    """
+
+    original_bytes: int | None = Field(None, ge=0)
+
+
+TaskStatusChanged = TaskStatusChangedV3
+
+
 @REGISTRY.register("task.expired", 1)
 class TaskExpired(Payload):
     """A finished task's status has outlived its retention: delete its record.
@@ -155,7 +186,7 @@ class TaskExpired(Payload):
     ordering_fields: ClassVar[tuple[str, ...]] = ("task_id",)
 
     task_id: Annotated[str, StringConstraints(min_length=1, max_length=64)]
-    finished_before: datetime = Field(description="Only a record finished before this time is deleted")
+    finished_before: AwareDatetime = Field(description="Only a record finished before this time is deleted")
 
 
 @REGISTRY.register("table.expiry", 1)
@@ -172,7 +203,7 @@ class TableRowExpiry(Payload):
 
     table: Annotated[str, StringConstraints(min_length=1, max_length=64)]
     key: Annotated[str, StringConstraints(min_length=1, max_length=512)]
-    as_of: datetime = Field(description="Prune what had expired by this time, and nothing newer")
+    as_of: AwareDatetime = Field(description="Prune what had expired by this time, and nothing newer")
 
 
 @REGISTRY.register("task.retry", 1)
@@ -187,7 +218,7 @@ class TaskRetry(Payload):
 
     task_type: Annotated[str, StringConstraints(min_length=1, max_length=64)]
     attempt: int = Field(ge=1, description="The attempt to run next (0 was the first)")
-    due_at: datetime
+    due_at: AwareDatetime = Field(description="When the retry is due; must carry a time zone")
     error: Annotated[str, StringConstraints(max_length=4_000)]
     origin_topic: str
     origin_partition: int = Field(ge=0)
@@ -249,7 +280,7 @@ class CostReport(Payload):
 
     day: Annotated[str, StringConstraints(pattern=r"^\d{4}-\d{2}-\d{2}$")]
     currency: str
-    generated_at: datetime
+    generated_at: AwareDatetime
     complete: bool = Field(description="The day is over (else: the running day so far)")
     totals: Report
     by_user: dict[str, Report]
@@ -263,7 +294,7 @@ class MonitoringSnapshot(Payload):
     ordering_fields: ClassVar[tuple[str, ...]] = ("worker",)
 
     worker: Annotated[str, StringConstraints(min_length=1, max_length=200)]
-    at: datetime
+    at: AwareDatetime
     lag_by_topic: dict[str, int]
     queue_size_by_task_type: dict[str, int]
     counters: dict[str, int]

@@ -116,12 +116,16 @@ def _new_record(change: TaskStatusChanged) -> dict[str, Any]:
 
 
 def _fill_times(record: dict[str, Any], change: TaskStatusChanged) -> dict[str, Any]:
-    """The earliest event seen is the creation; the first ``running`` is the start."""
+    """The earliest event seen is the creation; the earliest start reported (``running`` or an
+    outcome's ``started_at``) is the start."""
     at = _iso(change.at)
     if at < record["created_at"]:
         record["created_at"] = at
-    if change.status is TaskStatus.RUNNING and (record["started_at"] is None or at < record["started_at"]):
-        record["started_at"] = at
+    started = _iso(change.started_at) if change.started_at is not None else None
+    if started is None and change.status is TaskStatus.RUNNING:
+        started = at
+    if started is not None and (record["started_at"] is None or started < record["started_at"]):
+        record["started_at"] = started
     return record
 
 

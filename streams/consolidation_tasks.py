@@ -49,6 +49,7 @@ from streams.llm import WorkerLlm
 from streams.results import publish_result, result_event_id
 from streams.runtime import Runtime
 from streams.tasks import Priority, TaskContext, TaskType
+from streams.timers import guarded_timer
 
 log = logging.getLogger(__name__)
 
@@ -167,7 +168,7 @@ def install(rt: Runtime, llm: WorkerLlm | None = None) -> faust.Table:
 
     idle_s = rt.settings.consolidate_idle_s
 
-    @rt.app.timer(max(1.0, min(60.0, idle_s / 4)), name="consolidate_idle_sessions")
+    @guarded_timer(rt.app, max(1.0, min(60.0, idle_s / 4)), name="consolidate_idle_sessions")
     async def consolidate_idle_sessions() -> None:
         # A timer cannot write tables: it publishes the session's end (reason
         # "idle") keyed by session, and the handler above consolidates it. The

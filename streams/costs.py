@@ -29,6 +29,7 @@ from streams.expiry import key_partition
 from streams.results import publish_result
 from streams.runtime import Runtime, StrKeyGlobalTable
 from streams.tasks import Priority, TaskContext, TaskType
+from streams.timers import guarded_timer
 
 
 def install(rt: Runtime) -> tuple[faust.Table, faust.Table]:
@@ -101,7 +102,7 @@ def install(rt: Runtime) -> tuple[faust.Table, faust.Table]:
             by_model=by_model,
         )
 
-    @rt.app.timer(settings.cost_report_interval_s, on_leader=True, name="cost_report")
+    @guarded_timer(rt.app, settings.cost_report_interval_s, on_leader=True, name="cost_report")
     async def daily_report() -> None:
         today = datetime.now(zone).date()
         yesterday = (today - timedelta(days=1)).isoformat()

@@ -29,6 +29,7 @@ from schemas.envelope import decode, encode, new_envelope
 from schemas.events import TableRowExpiry
 from schemas.topics import TopicSpec
 from streams.domain.session_retention import quiet_sessions
+from streams.timers import guarded_timer
 
 if TYPE_CHECKING:
     from streams.runtime import Runtime
@@ -107,7 +108,7 @@ class TableExpiry:
 
         rt.serial_agent(spec, "expire_table_rows", self._apply)
 
-        @rt.app.timer(rt.settings.table_expiry_interval_s, name="table_expiry")
+        @guarded_timer(rt.app, rt.settings.table_expiry_interval_s, name="table_expiry")
         async def request_expiry() -> None:
             if rt.app.rebalancing:
                 return

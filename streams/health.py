@@ -53,6 +53,7 @@ from prometheus_client.registry import Collector
 from feynman.settings import get_settings
 from streams.liveness import Liveness, LivenessReport, TopicPartition
 from streams.log_offsets import LogOffsets, LogOffsetsReader
+from streams.timers import guarded_timer, timer_errors
 
 log = logging.getLogger(__name__)
 
@@ -353,7 +354,8 @@ def install(
     """Register the liveness sensor and timer and the ``/health/`` and ``/metrics/`` routes.
 
     ``stall_after_s`` defaults to the ``worker_stall_after_s`` setting; ``collectors``
-    add metrics of other modules (e.g. monitoring) to ``/metrics/``.
+    add metrics of other modules (e.g. monitoring) to ``/metrics/``, which always
+    shows the error counts of the app's guarded timers (:mod:`streams.timers`).
     """
     reader = LogOffsetsReader(app)
     probe = LivenessProbe(
@@ -370,10 +372,11 @@ def install(
     app.sensors.add(LivenessSensor(probe))
     registry = CollectorRegistry()
     registry.register(LivenessCollector(probe))
+    registry.register(timer_errors(app))
     for collector in collectors:
         registry.register(collector)
 
-    @app.timer(refresh_interval(probe.stall_after_s), name="liveness_refresh")
+    @guarded_timer(app, refresh_interval(probe.stall_after_s), name="liveness_refresh")
     async def refresh_liveness() -> None:
         await probe.refresh()
 

@@ -31,6 +31,7 @@ from schemas.tasks import task_id
 from streams.health import LivenessProbe
 from streams.results import publish_result
 from streams.runtime import Runtime
+from streams.timers import guarded_timer
 
 log = logging.getLogger(__name__)
 
@@ -88,7 +89,7 @@ class Monitor(Collector):
 def install(rt: Runtime, monitor: Monitor, probe: LivenessProbe) -> None:
     monitor.probe = probe
 
-    @rt.app.timer(rt.settings.monitoring_interval_s, name="monitoring_snapshot")
+    @guarded_timer(rt.app, rt.settings.monitoring_interval_s, name="monitoring_snapshot")
     async def publish_snapshot() -> None:
         # A reading of its own: the counters are live, and lag read up to a second before them
         # could predate the events they count and show a queue drained that is not.

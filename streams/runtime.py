@@ -38,6 +38,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
 import faust
+from aiokafka.errors import KafkaError
 from faust.types import EventT, TopicT
 
 from feynman.errors import DecodeError, PermanentTaskError
@@ -49,10 +50,10 @@ from schemas.tasks import INTAKE_TASK, TASK_ROUTES, TaskStatus, task_id
 from schemas.topics import Topics, TopicSpec
 from streams.consumer import PipelineApp, SafeConsumer
 from streams.expiry import TableExpiry, current_partition, stored_partition
-from streams.flush import GroupFlush
 from streams.inflight import Admission, KeyOrder, OffsetGate, PriorityLimiter
 from streams.task_metrics import TaskMetrics
 from streams.tasks import TaskContext, TaskType
+from streams.writes import collecting, track
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +64,19 @@ EventHandler = Callable[[EventT[Any]], Awaitable[None]]
 Starter = Callable[[EventT[Any], Done], Awaitable[None]]
 AcceptHook = Callable[[Envelope[Any], list[tuple[str, str]]], Awaitable[None]]
 JITTER = 0.2
+# Work whose records were not acknowledged is done again after these pauses
+# (doubling); errors other than Kafka's give up after REDO_ATTEMPTS tries.
+REDO_FIRST_DELAY_S = 0.2
+REDO_MAX_DELAY_S = 5.0
+REDO_ATTEMPTS = 5
+# A dead letter keeps the original record whole up to this size, else a preview
+# of PREVIEW_BYTES: base64 grows it by a third, and a request must stay under 1 MB.
+DEAD_LETTER_WHOLE_BYTES = 512 * 1024
+PREVIEW_BYTES = 4096
+# A task still running after this long gets a ``running`` status of its own.
+RUNNING_AFTER_S = 0.5
+# What _run_handler returns once a failure is recorded (None is a valid result reference).
+_FAILED: Any = object()
 
 
 class StrKeyTable(faust.Table):
@@ -76,6 +90,13 @@ class StrKeyTable(faust.Table):
 
     def _serializer_from_type(self, typ: Any) -> Any:
         return "raw" if typ is str else super()._serializer_from_type(typ)
+
+    def send_changelog(self, *args: Any, **kwargs: Any) -> Any:
+        # Every row write's own send future joins the current work's writes,
+        # awaited before the input that caused it is acked (streams/writes.py).
+        future = super().send_changelog(*args, **kwargs)
+        track(future)
+        return future
 
 
 class StrKeyGlobalTable(StrKeyTable, faust.GlobalTable):
@@ -96,8 +117,15 @@ class Origin:
     def of(cls, event: EventT[Any]) -> Origin:
         msg = event.message
         key = msg.key.decode("utf-8", "replace") if isinstance(msg.key, bytes) else msg.key
-        raw = msg.value if isinstance(msg.value, bytes) else bytes(event.value)
+        value = msg.value if msg.value is not None else event.value
+        # A tombstone (null value) has no bytes; it is dead-lettered as ``null_value``.
+        raw = b"" if value is None else value if isinstance(value, bytes) else bytes(value)
         return cls(msg.topic, msg.partition, msg.offset, key, raw)
+
+
+async def _ignore_redo(work: Callable[..., Awaitable[None]], *args: Any) -> None:
+    """``work(*args)`` as a :meth:`Runtime._persist` step that does the same on a redo."""
+    await work(*args[:-1])
 
 
 async def _wait(task: asyncio.Task[None]) -> None:
@@ -147,14 +175,14 @@ class Runtime:
     # Tasks not yet holding a slot (cancelled on rebalance) and event coroutines.
     _queued: set[asyncio.Task[None]] = field(default_factory=set)
     _event_tasks: set[asyncio.Task[None]] = field(default_factory=set)
+    # Fire-and-forget sends (slow tasks' ``running``), kept referenced until done.
+    _background: set[asyncio.Task[None]] = field(default_factory=set)
     _rebalanced: asyncio.Event = field(default_factory=asyncio.Event)
     _intake_open: bool = True
-    _flush: GroupFlush = field(init=False)
     # Rows with a retention; task types register their tables before install().
     expiry: TableExpiry = field(init=False)
 
     def __post_init__(self) -> None:
-        self._flush = GroupFlush(lambda: self.app.producer.flush())
         self.expiry = TableExpiry(self)
 
     # --- declarations -------------------------------------------------------
@@ -234,6 +262,8 @@ class Runtime:
                 task_type, PriorityLimiter(task_type.concurrency, task_type.replay_slots), KeyOrder()
             )
         self.app.rebalance_listeners.append(self._abandon)
+        self.app.give_up_listeners.append(self._cancel_in_flight)
+        self.app.wait_empty_grace_s = self.settings.worker_stop_grace_s
         self.app.on_partitions_assigned.connect(self._reopen_intake)
         sources = {
             self.topics.for_event_type(event_type).name: self.topics.for_event_type(event_type)
@@ -252,17 +282,76 @@ class Runtime:
         return self.topic(spec)
 
     def serial_agent(self, spec: TopicSpec, name: str, handle: EventHandler) -> None:
-        """An agent that handles one record at a time and acks it only once handled.
+        """An agent that handles one record at a time and acks it only once its writes are durable.
 
         Faust's own acks would also count records it skipped during recovery
-        (see streams.consumer), so the topic is gated.
+        (see streams.consumer), so the topic is gated. A handler that raises is
+        run again in place; a record it still fails on is dead-lettered, so no
+        record stops the partition.
         """
+
+        async def handle_durably(event: EventT[Any], redo: bool) -> None:
+            with collecting() as writes:
+                await handle(event)
+                await writes.durable()
+
+        async def give_up(event: EventT[Any], exc: Exception) -> None:
+            await self.poison(event, "handler_error", f"{name}: {exc!r}")
 
         @self.app.agent(self.gated_topic(spec), name=name)
         async def serial(stream: faust.StreamT[bytes]) -> None:
             async for event in stream.noack().events():
-                await handle(event)
+                try:
+                    await self._persist(
+                        functools.partial(handle_durably, event),
+                        name,
+                        give_up=functools.partial(give_up, event),
+                    )
+                except Exception:  # noqa: BLE001 - the partition was given up: its next owner reads it
+                    self._release(event)
+                    continue
                 self.ack(event)
+
+    async def _persist(
+        self,
+        work: Callable[[bool], Awaitable[None]],
+        what: str,
+        *,
+        give_up: Callable[[Exception], Awaitable[None]] | None = None,
+    ) -> None:
+        """Run ``work`` until it succeeds, and with it every record it wrote was acknowledged.
+
+        A failed send, or any other error escaping ``work``, runs it again in
+        place after a pause (``work(redo=True)``): the input stays unacked and
+        keeps its key's turn, so per-key order holds. Kafka's errors are tried
+        again for as long as they last (the broker is away); any other error
+        ``REDO_ATTEMPTS`` times, then ``give_up`` dead-letters the input. Raises
+        when the partition was given up meanwhile (rebalance, stop).
+        """
+        rebalanced = self._rebalanced
+        delay = REDO_FIRST_DELAY_S
+        attempts = 0
+        redo = False
+        while True:
+            try:
+                await work(redo)
+                return
+            except Exception as exc:
+                attempts += 1
+                if rebalanced.is_set():
+                    raise
+                self.metrics.redone[what] += 1
+                if give_up is not None and not isinstance(exc, KafkaError) and attempts >= REDO_ATTEMPTS:
+                    log.exception("%s failed %d times; dead-lettering its input", what, attempts)
+                    await self._persist(functools.partial(_ignore_redo, give_up, exc), f"{what}:dead_letter")
+                    return
+                log.warning("%s not recorded (%r); doing it again in %.1f s", what, exc, delay)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(rebalanced.wait(), delay)
+                if rebalanced.is_set():
+                    raise
+                delay = min(delay * 2, REDO_MAX_DELAY_S)
+                redo = True
 
     def _install_source(self, spec: TopicSpec, *, name: str, high: bool, window: int) -> None:
         @self.app.agent(self.gated_topic(spec), name=name)
@@ -320,10 +409,9 @@ class Runtime:
             self._event_tasks.discard(task)
             ok = not task.cancelled() and task.exception() is None
             if not ok and not task.cancelled():
-                # Every path above catches its errors; this is Kafka refusing a
-                # status or dead letter. The event stays unacked (read again
-                # after a restart or rebalance; /health/ reports the stall).
-                log.error("event processing failed", exc_info=task.exception())
+                # Work is redone until recorded (_persist) and gives up only when
+                # its partition was given up: the event stays unacked, for the next owner.
+                log.warning("event given up unacked: %r", task.exception())
             done(ok)
 
         task.add_done_callback(finished)
@@ -378,6 +466,12 @@ class Runtime:
         # old assignment: they are let go too, until the new one is known.
         self._intake_open = False
 
+    def _cancel_in_flight(self) -> None:
+        """Stop or rebalance outlived its grace: cancel every event still running, unacked."""
+        self._abandon()
+        for task in list(self._event_tasks):
+            task.cancel()
+
     async def _reopen_intake(self, _app: Any, assigned: Any, **_: Any) -> None:
         self._intake_open = True
 
@@ -387,19 +481,24 @@ class Runtime:
         try:
             envelope = self.validate(event, source, origin)
         except DecodeError as exc:
-            await self.reject(event, exc)
+            await self._persist(functools.partial(_ignore_redo, self.reject, event, exc), INTAKE_TASK)
             return
         names = self.routes.get(envelope.type, ())
         units = [
             self._unit(name, envelope, origin, attempt=0, high=high) for name in self._by_priority(names)
         ]
-        for hook in self.on_accept:
-            try:
-                await hook(envelope, [(t, task_id(t, envelope.id)) for t in names])
-            except Exception:
-                log.exception("on_accept hook %r failed for %s", hook, envelope.id)
+        if self.on_accept:
+            await self._persist(lambda _redo: self._accepted(envelope, names), "on_accept")
         if units:
-            await asyncio.wait(units)
+            # A unit that could not record its outcome raises: the event is not acked.
+            await asyncio.gather(*units)
+
+    async def _accepted(self, envelope: Envelope[Any], names: Sequence[str]) -> None:
+        tasks = [(t, task_id(t, envelope.id)) for t in names]
+        with collecting() as writes:
+            for hook in self.on_accept:
+                await hook(envelope, tasks)
+            await writes.durable()
 
     def _by_priority(self, names: Sequence[str]) -> list[str]:
         def rank(name: str) -> int:
@@ -414,7 +513,9 @@ class Runtime:
         """Start one task of the event now, in arrival order, so per-key order holds."""
         runner = self._runners.get(name)
         if runner is None:
-            return asyncio.ensure_future(self._no_handler(name, envelope, origin))
+            return asyncio.ensure_future(
+                self._persist(lambda _redo: self._no_handler(name, envelope, origin), name)
+            )
         key = origin.key or envelope.id
         previous, mine = runner.order.enter(key) if runner.task_type.ordered else (None, None)
         task = asyncio.ensure_future(self._run_unit(runner, envelope, origin, attempt, high, previous))
@@ -443,7 +544,10 @@ class Runtime:
         task = asyncio.current_task()
         self._queued.discard(task)  # type: ignore[arg-type]
         try:
-            await self.execute(runner.task_type, envelope, attempt=attempt, origin=origin)
+            await self._persist(
+                functools.partial(self.execute, runner.task_type, envelope, attempt=attempt, origin=origin),
+                runner.task_type.name,
+            )
         finally:
             runner.limiter.release(high=high)
 
@@ -463,7 +567,15 @@ class Runtime:
         await self.status(poison_id, INTAKE_TASK, None, TaskStatus.INVALID, error=exc.message, wait=True)
 
     def validate(self, event: EventT[Any], source: TopicSpec, origin: Origin) -> Envelope[Any]:
-        envelope = decode(event.value)
+        if event.message.value is None:
+            raise DecodeError("null_value", "the record's value is null (a tombstone), not an envelope")
+        if len(origin.raw) > self.settings.max_record_bytes:
+            raise DecodeError(
+                "too_large",
+                f"the record is {len(origin.raw)} bytes, over the {self.settings.max_record_bytes} "
+                "bytes an input record may have (FEYNMAN_MAX_RECORD_BYTES)",
+            )
+        envelope = decode(origin.raw)
         if source is not self.topics.replay and self.topics.for_event_type(envelope.type) is not source:
             raise DecodeError("wrong_topic", f"{envelope.type} events do not belong on {source.name}")
         check_key(origin.key, envelope)
@@ -510,62 +622,110 @@ class Runtime:
     # --- one task -------------------------------------------------------------
 
     async def execute(
-        self, task_type: TaskType, envelope: Envelope[Any], *, attempt: int, origin: Origin
+        self,
+        task_type: TaskType,
+        envelope: Envelope[Any],
+        redo: bool = False,
+        *,
+        attempt: int,
+        origin: Origin,
     ) -> None:
-        """Run one attempt and record its outcome; never raises."""
+        """Run one attempt and record its outcome; raises only if a record was not acknowledged.
+
+        The outcome is recorded in an order a crash can stop anywhere: the
+        handler's table writes are acknowledged, then the completion marker,
+        then the ``completed`` status. ``redo`` is a second pass after such a
+        failure (``_persist``): a marker found then is this run's own, so it is
+        written again and the task reported ``completed``, not ``skipped``.
+        """
         tid = task_id(task_type.name, envelope.id)
         assert self._done is not None and self._cache is not None
         if envelope.replay is not None and not envelope.replay.runs(task_type.name):
             return  # a replay of other task types of this event: this one stays as it was
-        done = self._done.get(tid)
-        if done is not None and generation(envelope.replay_id) <= generation(done.get("replay_id")):
-            # A redelivery (crash, rebalance) of work this generation already did;
-            # a newer replay of a completed task runs it again as a new generation.
-            await self.status(tid, task_type.name, envelope, TaskStatus.SKIPPED, attempt=attempt, wait=True)
-            return
-        await self.status(tid, task_type.name, envelope, TaskStatus.RUNNING, attempt=attempt)
+        with collecting() as writes:
+            done = self._done.get(tid)
+            if done is not None and generation(envelope.replay_id) <= generation(done.get("replay_id")):
+                if redo:
+                    self._done[tid] = done  # its earlier send may be the one that failed
+                    await writes.durable()
+                    await self._completed(tid, task_type, envelope, attempt, done.get("result_ref"), None)
+                    return
+                # A redelivery (crash, rebalance) of work this generation already did;
+                # a newer replay of a completed task runs it again as a new generation.
+                await self.status(
+                    tid, task_type.name, envelope, TaskStatus.SKIPPED, attempt=attempt, wait=True
+                )
+                return
+            started_at = datetime.now(UTC)
+            # ``running`` is written only for a task still running after RUNNING_AFTER_S:
+            # most tasks end sooner, and their record goes from queued to its outcome.
+            running = asyncio.get_running_loop().call_later(
+                RUNNING_AFTER_S, self._report_running, tid, task_type.name, envelope, attempt
+            )
+            try:
+                result_ref = await self._run_handler(task_type, envelope, tid, attempt, origin)
+            finally:
+                running.cancel()
+            if result_ref is _FAILED:
+                return
+            await writes.durable()
+            self._done[tid] = {
+                "at": datetime.now(UTC).isoformat(),
+                "result_ref": result_ref,
+                "replay_id": envelope.replay_id,
+                "partition": current_partition(self._done, tid),
+            }
+            await writes.durable()
+        await self._completed(tid, task_type, envelope, attempt, result_ref, started_at)
+
+    async def _run_handler(
+        self, task_type: TaskType, envelope: Envelope[Any], tid: str, attempt: int, origin: Origin
+    ) -> Any:
+        """The handler's result reference (from the cache when it has one), or ``_FAILED`` once
+        the failure is recorded as a retry or a dead letter."""
+        assert self._cache is not None
         cache_key = self._cache_key(task_type, envelope)
         cached = self._cache.get(cache_key) if cache_key else None
         if cached is not None and self._outlived(cached, datetime.now(UTC)) is None:
             cached = None  # expired, its request to be pruned not applied yet
         if cached is not None:
             self.metrics.cache["hit", task_type.name] += 1
-            result_ref = cached.get("result_ref")
-        else:
-            if cache_key:
-                self.metrics.cache["miss", task_type.name] += 1
-            context = TaskContext(task_id=tid, task_type=task_type.name, attempt=attempt, worker=self.worker)
-            started = time.perf_counter()
-            try:
-                async with asyncio.timeout(task_type.timeout_s):
-                    result_ref = await task_type.handler(envelope, context)
-            except Exception as exc:  # noqa: BLE001 - every failure is retried or dead-lettered, never dropped
-                timed_out = isinstance(exc, TimeoutError)
-                error = f"timed out after {task_type.timeout_s:g} s" if timed_out else repr(exc)
-                reason = "timeout" if timed_out else "max_attempts"
-                if isinstance(exc, PermanentTaskError):
-                    reason = "permanent"
-                tb = traceback.format_exc()
-                await self._failed(task_type, envelope, attempt, origin, error, tb, reason)
-                return
-            self.metrics.seconds.labels(task_type.name).observe(time.perf_counter() - started)
-            if cache_key:
-                self._cache[cache_key] = {
-                    "result_ref": result_ref,
-                    "task_id": tid,
-                    "at": datetime.now(UTC).isoformat(),
-                    "partition": current_partition(self._cache, cache_key),
-                }
-        self._done[tid] = {
-            "at": datetime.now(UTC).isoformat(),
-            "result_ref": result_ref,
-            "replay_id": envelope.replay_id,
-            "partition": current_partition(self._done, tid),
-        }
-        # Table writes (the handler's and the marker above) leave through Faust's
-        # producer buffer without an ack to wait on: flush so they are durable
-        # before the status says completed, or a crash could rerun finished work.
-        await self._flush()
+            return cached.get("result_ref")
+        if cache_key:
+            self.metrics.cache["miss", task_type.name] += 1
+        context = TaskContext(task_id=tid, task_type=task_type.name, attempt=attempt, worker=self.worker)
+        started = time.perf_counter()
+        try:
+            async with asyncio.timeout(task_type.timeout_s):
+                result_ref = await task_type.handler(envelope, context)
+        except Exception as exc:  # noqa: BLE001 - every failure is retried or dead-lettered, never dropped
+            timed_out = isinstance(exc, TimeoutError)
+            error = f"timed out after {task_type.timeout_s:g} s" if timed_out else repr(exc)
+            reason = "timeout" if timed_out else "max_attempts"
+            if isinstance(exc, PermanentTaskError):
+                reason = "permanent"
+            tb = traceback.format_exc()
+            await self._failed(task_type, envelope, attempt, origin, error, tb, reason)
+            return _FAILED
+        self.metrics.seconds.labels(task_type.name).observe(time.perf_counter() - started)
+        if cache_key:
+            self._cache[cache_key] = {
+                "result_ref": result_ref,
+                "task_id": tid,
+                "at": datetime.now(UTC).isoformat(),
+                "partition": current_partition(self._cache, cache_key),
+            }
+        return result_ref
+
+    async def _completed(
+        self,
+        tid: str,
+        task_type: TaskType,
+        envelope: Envelope[Any],
+        attempt: int,
+        result_ref: Any,
+        started_at: datetime | None,
+    ) -> None:
         await self.status(
             tid,
             task_type.name,
@@ -573,8 +733,19 @@ class Runtime:
             TaskStatus.COMPLETED,
             attempt=attempt,
             result_ref=result_ref,
+            started_at=started_at,
             wait=True,
         )
+
+    def _report_running(self, tid: str, task_type: str, envelope: Envelope[Any], attempt: int) -> None:
+        """A slow task's ``running`` status; informational, so its send is not awaited."""
+        started_at = datetime.now(UTC) - timedelta(seconds=RUNNING_AFTER_S)
+        report = self.status(
+            tid, task_type, envelope, TaskStatus.RUNNING, attempt=attempt, started_at=started_at
+        )
+        task = asyncio.ensure_future(report)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
 
     def _outlived(self, row: dict[str, Any], now: datetime) -> dict[str, Any] | None:
         """A completion marker or cached result: None once older than the result retention."""
@@ -652,6 +823,7 @@ class Runtime:
         attempt: int = 0,
         error: str | None = None,
         result_ref: str | None = None,
+        started_at: datetime | None = None,
         wait: bool = False,
     ) -> None:
         """Publish one status transition; ``wait`` until Kafka acknowledged it."""
@@ -669,6 +841,7 @@ class Runtime:
             error=error[:4000] if error else None,
             result_ref=result_ref,
             replay_id=envelope.replay_id if envelope else None,
+            started_at=started_at,
         )
         value = encode(new_envelope(change, source=self.worker))
         fut = await self.topic(self.topics.task_status).send(key=tid, value=value)
@@ -697,14 +870,17 @@ class Runtime:
         tb: str | None = None,
     ) -> None:
         """Publish the record to the dead-letter topic and wait for Kafka's ack."""
+        # A record too large to copy whole keeps a preview: the letter must fit one request.
+        kept = origin.raw if len(origin.raw) <= DEAD_LETTER_WHOLE_BYTES else origin.raw[:PREVIEW_BYTES]
         letter = DeadLetter(
             reason=reason,
             error=error[:4000],
             origin_topic=origin.topic,
             origin_partition=origin.partition,
             origin_offset=origin.offset,
-            original_b64=base64.b64encode(origin.raw).decode("ascii"),
+            original_b64=base64.b64encode(kept).decode("ascii"),
             original_key=origin.key,
+            original_bytes=len(origin.raw),
             event_id=envelope.id if envelope else None,
             event_type=envelope.type if envelope else None,
             task_type=task_type,

@@ -22,6 +22,7 @@ from schemas.events import TaskExpired, TaskStatusChanged
 from schemas.status import expired, fold
 from streams.expiry import rows
 from streams.runtime import Runtime
+from streams.timers import guarded_timer
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +58,7 @@ def install(rt: Runtime) -> faust.Table:
 
     retention = timedelta(seconds=rt.settings.status_retention_s)
 
-    @app.timer(max(1.0, min(3600.0, rt.settings.status_retention_s / 10)), name="expire_task_status")
+    @guarded_timer(app, max(1.0, min(3600.0, rt.settings.status_retention_s / 10)), name="expire_task_status")
     async def expire_task_status() -> None:
         # Tables cannot be written from a timer (no event to take the partition
         # from): ask the fold agent, through the status topic, to delete.

@@ -23,6 +23,8 @@ class TaskMetrics(Collector):
         # (status, task type) -> transitions; (hit|miss, task type) -> cache lookups.
         self.transitions: Counter[tuple[str, str]] = Counter()
         self.cache: Counter[tuple[str, str]] = Counter()
+        # work (a task type or an agent) -> times it was done again because a send failed.
+        self.redone: Counter[str] = Counter()
         self.seconds = Histogram(
             "feynman_worker_task_seconds",
             "Handler run time per task type (successful runs)",
@@ -48,4 +50,12 @@ class TaskMetrics(Collector):
         for (result, task_type), n in sorted(self.cache.items()):
             cache.add_metric([task_type, result], n)
         yield cache
+        redone = CounterMetricFamily(
+            "feynman_worker_redone",
+            "Work done again in place: a record it wrote was not acknowledged, its input stayed unacked",
+            labels=["work"],
+        )
+        for work, n in sorted(self.redone.items()):
+            redone.add_metric([work], n)
+        yield redone
         yield from self.seconds.collect()

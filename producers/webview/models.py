@@ -87,6 +87,9 @@ class LagReport(BaseModel):
     total_lag: int
     partitions: list[PartitionLagOut]
     error: str | None = Field(None, description="Why the offsets could not be read, if they could not")
+    worker: str | None = Field(
+        None, description="The worker's /health/: 'ok', or why not (behind, stalled, starting, absent)"
+    )
 
 
 class DeadLetterOut(BaseModel):

@@ -18,6 +18,7 @@ from feynman.settings import Settings
 from producers.models import REQUEST_ERRORS, Problem, TaskId, TaskRecord
 from producers.refusals import RequestRefusedError
 from producers.requeue import requeue_dead_letters
+from producers.status_client import StatusClient
 from producers.webview import present
 from producers.webview.auth import require_csrf, require_viewer
 from producers.webview.consumer import ReadModelConsumer
@@ -106,9 +107,17 @@ async def stats(model: Model, minutes: Annotated[int, Query(ge=1, le=60)] = 15) 
 
 @router.get("/lag", response_model=LagReport)
 async def lag(request: Request) -> LagReport:
-    """The workers' group lag per topic and partition; ``error`` says why if the broker did not answer."""
+    """The workers' group lag per topic and partition, and the worker's health (``worker``: ``ok`` or
+    why not); ``error`` says why if the broker did not answer."""
     settings: Settings = request.app.state.settings
-    consumer: ReadModelConsumer = request.app.state.read_model_consumer
+    status_client: StatusClient = request.app.state.status_client
+    report, worker = await asyncio.gather(
+        _group_lag(settings, request.app.state.read_model_consumer), status_client.worker_health()
+    )
+    return report.model_copy(update={"worker": worker})
+
+
+async def _group_lag(settings: Settings, consumer: ReadModelConsumer) -> LagReport:
     clients = consumer.clients
     if clients is None:
         return present.lag_report(settings.app_id, [], "not connected to Kafka")

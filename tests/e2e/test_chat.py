@@ -149,17 +149,25 @@ async def test_a_retried_chat_with_the_same_idempotency_key_publishes_once(setti
     )
 
 
-async def test_readyz_reports_each_dependency(settings: Settings) -> None:
+async def test_readyz_reports_each_dependency_and_the_worker_never_decides(settings: Settings) -> None:
     async with api_client(settings) as api:
         without_worker = await api.get("/readyz")
         with running_worker(settings):
             ready = await api.get("/readyz")
-    assert without_worker.status_code == 503
+            metrics = (await api.get("/metrics")).text
+    # No worker: still ready (the API can publish), the worker's absence reported.
+    assert without_worker.status_code == 200, without_worker.text
+    assert without_worker.json()["status"] == "ready" and without_worker.json()["degraded"] is True
     assert without_worker.json()["checks"]["broker"] == "ok"
     assert without_worker.json()["checks"]["topics"] == "ok"
     assert "no worker answers" in without_worker.json()["checks"]["worker"]
     assert ready.status_code == 200, ready.text
-    assert ready.json() == {"status": "ready", "checks": {"broker": "ok", "topics": "ok", "worker": "ok"}}
+    assert ready.json() == {
+        "status": "ready",
+        "checks": {"broker": "ok", "topics": "ok", "worker": "ok"},
+        "degraded": False,
+    }
+    assert "\nfeynman_api_worker_ready 1.0\n" in metrics
 
 
 async def test_metrics_count_requests_and_published_events(settings: Settings) -> None:

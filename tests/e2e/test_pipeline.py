@@ -36,12 +36,12 @@ async def test_a_published_chat_turn_goes_from_queued_to_completed(settings: Set
     assert record["retry_count"] == 0 and record["error"] is None
     assert record["created_at"] <= record["started_at"] <= record["completed_at"]
     assert record["session_id"] == "s-e2e"
-    # The transitions on the status topic: the API's queued, the worker's running and completed
-    # (in any order on the topic: the fold, not the arrival order, decides).
+    # The transitions on the status topic: the API's queued and the worker's completed; a task
+    # that ends within half a second writes no running of its own (its outcome says when it started).
     status_topic = Topics.from_settings(settings).task_status.name
-    records = await read_topic(settings.kafka_bootstrap, status_topic, count=3)
+    records = await read_topic(settings.kafka_bootstrap, status_topic, count=2)
     statuses = sorted(decode(r.value).data.status.value for r in records if r.key == tid.encode())
-    assert statuses == ["completed", "queued", "running"]
+    assert statuses == ["completed", "queued"]
 
 
 async def test_without_a_worker_status_is_503_and_the_task_completes_once_one_runs(

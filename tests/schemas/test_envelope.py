@@ -352,6 +352,36 @@ def test_a_payload_that_is_not_an_object_is_invalid_payload() -> None:
     assert error.reason == "invalid_payload"
 
 
+@pytest.mark.parametrize(
+    ("sample", "field"),
+    [
+        ("task.retry", "due_at"),
+        ("task.status", "at"),
+        ("task.expired", "finished_before"),
+        ("table.expiry", "as_of"),
+        ("cost.report", "generated_at"),
+        ("monitoring.snapshot", "at"),
+    ],
+)
+def test_a_payload_time_without_a_time_zone_is_invalid_payload(sample: str, field: str) -> None:
+    # The worker compares these with aware times: a naive due_at made the retry agent raise TypeError.
+    record = valid_record(SAMPLES[sample])
+    record["data"][field] = "2024-05-01T12:00:11"
+
+    error = decode_error(record)
+
+    assert error.reason == "invalid_payload"
+    assert field in error.message
+    assert "timezone" in error.message
+
+
+def test_a_payload_time_with_any_offset_decodes() -> None:
+    record = valid_record(SAMPLES["task.retry"])
+    record["data"]["due_at"] = "2024-05-01T14:00:11+02:00"
+
+    assert decode(orjson.dumps(record)).data.due_at == datetime(2024, 5, 1, 12, 0, 11, tzinfo=UTC)
+
+
 # --- ordering key ------------------------------------------------------------
 
 

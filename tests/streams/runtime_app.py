@@ -97,3 +97,40 @@ chosen = [name for name in os.environ.get("FEYNMAN_TEST_TASKS", "").split(",") i
 app = create_app(
     settings, task_types=[TASK_TYPES[name] for name in chosen], routes={"chat.turn": tuple(chosen)}
 )
+
+# A guarded timer that raises on every run, every FEYNMAN_TEST_FAILING_TIMER seconds
+# (e.g. 1): each run is logged to the effects log before it raises.
+if os.environ.get("FEYNMAN_TEST_FAILING_TIMER"):
+    from streams.timers import guarded_timer
+
+    @guarded_timer(app, float(os.environ["FEYNMAN_TEST_FAILING_TIMER"]), name="test_failing_timer")
+    async def failing_timer() -> None:
+        _effect("timer_raised", time.monotonic())
+        raise RuntimeError("the test timer fails on every run")
+
+
+# FEYNMAN_TEST_FAIL_SENDS="<topic suffix>:<n>[,...]": the n-th send of this worker to a
+# topic whose name ends with the suffix fails as Kafka would fail it after its retries
+# (the returned future raises), so the tests see what a refused write does.
+if os.environ.get("FEYNMAN_TEST_FAIL_SENDS"):
+    from collections import Counter
+
+    from aiokafka.errors import KafkaTimeoutError
+    from faust.transport.drivers.aiokafka import Producer
+
+    _rules = [rule.rsplit(":", 1) for rule in os.environ["FEYNMAN_TEST_FAIL_SENDS"].split(",")]
+    _sends: Counter[str] = Counter()
+    _send = Producer.send
+
+    async def _failing_send(self: Producer, topic: str, *args: Any, **kwargs: Any) -> Any:
+        for suffix, nth in _rules:
+            if topic.endswith(suffix):
+                _sends[suffix] += 1
+                if _sends[suffix] == int(nth):
+                    _effect("send_failed", topic)
+                    failed: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+                    failed.set_exception(KafkaTimeoutError(f"test: send {nth} to {topic} fails"))
+                    return failed
+        return await _send(self, topic, *args, **kwargs)
+
+    Producer.send = _failing_send  # type: ignore[method-assign]

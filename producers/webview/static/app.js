@@ -162,6 +162,11 @@ async function refreshLag() {
   $("lag-group").textContent = `group ${lag.group} · total ${lag.total_lag}`;
   $("lag-error").hidden = !lag.error;
   $("lag-error").textContent = lag.error || "";
+  // The worker's own /health/: a worker behind, stalled or absent is shown, and the API keeps accepting work.
+  const worker = $("worker");
+  worker.textContent = lag.worker === "ok" ? "worker ok" : `worker: ${lag.worker}`;
+  worker.title = lag.worker;
+  worker.className = lag.worker === "ok" ? "worker ok" : "worker warn";
   const byTopic = new Map();
   for (const p of lag.partitions) {
     if (!byTopic.has(p.topic)) byTopic.set(p.topic, []);

@@ -48,9 +48,11 @@ async def test_a_task_goes_from_queued_to_completed_on_the_page_without_a_reload
         # No worker yet: the turn's task is queued, and the page shows it so.
         tid = await chat(api_url, "s-browser", "Things fall because the Earth pulls them.")
         await expect(row(page, tid)).to_have_attribute("data-status", "queued", timeout=15_000)
+        await expect(page.get_by_test_id("worker")).to_contain_text("no worker answers", timeout=15_000)
 
         with running_worker(settings):
             await expect(row(page, tid)).to_have_attribute("data-status", "completed", timeout=60_000)
+            await expect(page.get_by_test_id("worker")).to_have_text("worker ok", timeout=15_000)
             assert await page.evaluate("window.__sameDocument === true"), "the page reloaded"
             for n in range(4):
                 await chat(api_url, f"s-other-{n % 2}", f"Heat flows from hot to cold, turn {n}.")
