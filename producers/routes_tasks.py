@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Path, Request
 
 from producers.models import Problem, TaskId, TaskRecord
+from producers.status_lookup import task_record
 
 router = APIRouter(tags=["tasks"])
 
@@ -16,15 +17,15 @@ router = APIRouter(tags=["tasks"])
     response_model=TaskRecord,
     responses={
         404: {"model": Problem, "description": "No such task"},
-        503: {"model": Problem, "description": "No worker answered; retry later"},
+        503: {
+            "model": Problem,
+            "description": "Not known yet: view catching up, no worker; retry",
+        },
     },
 )
 async def get_task(request: Request, task_id: Annotated[TaskId, Path()]) -> TaskRecord:
-    """The folded status of one task, from whichever worker owns it."""
-    record = await request.app.state.status_client.get(task_id)
-    if record is None:
-        # Accepted by Kafka here but not folded by a worker yet: it is queued.
-        record = request.app.state.accepted.get(task_id)
+    """The task's status: ``queued`` from its acknowledged event on, then what its worker recorded."""
+    record = await task_record(request.app.state, task_id)
     if record is None:
         raise HTTPException(404, f"unknown task {task_id}")
     return TaskRecord.model_validate(record)

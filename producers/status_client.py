@@ -1,9 +1,9 @@
 """Reads task status from the workers' web routes.
 
-Any worker answers for any task: Faust forwards the request to the worker
-that owns the task's partition. The API keeps, besides, the ids it accepted
-in the last minutes, so a task Kafka acknowledged reads ``queued`` even
-before any worker has folded its first status event.
+A worker answers for the tasks of the partitions it holds (the API's read
+model answers first, see ``status_lookup``). The API keeps, besides, the ids it
+accepted in the last minutes, so a task Kafka acknowledged reads ``queued``
+on this replica even before its read model has read the event back.
 """
 
 from __future__ import annotations
@@ -59,12 +59,6 @@ class StatusClient:
     async def get(self, task_id: str) -> dict[str, Any] | None:
         """The task's folded status, or ``None`` when no worker knows it."""
         return await self.lookup(f"/tasks/{quote(task_id, safe='')}/")
-
-    async def session_tasks(self, session_id: str) -> list[dict[str, Any]]:
-        """The tasks a worker indexed for the session (most recent last)."""
-        body = await self.lookup(f"/sessions/{quote(session_id, safe='')}/tasks/")
-        tasks: list[dict[str, Any]] = (body or {}).get("tasks", [])
-        return tasks
 
     async def lookup(self, path: str, params: dict[str, str] | None = None) -> dict[str, Any] | None:
         """A worker route's JSON answer, or ``None`` when it answers 404 (nothing stored for that key).

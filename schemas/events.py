@@ -127,11 +127,17 @@ class TaskStatusChangedV2(TaskStatusChangedV1):
 class TaskStatusChangedV3(TaskStatusChangedV2):
     """One transition of one task; folded per ``task_id`` into the status table.
 
-    v3 adds ``started_at``: a task that ends within half a second writes no
-    ``running`` status of its own, so its outcome says when it started.
+    v3 makes one record enough to know a task: each is a row of the worker's
+    ``task_status`` table (the topic is its changelog), and a task that ends
+    within half a second writes only its outcome. So it says when the task was
+    queued (``created_at``, its event's time) and started (``started_at``), and
+    in which ``partition`` its row lives (the partition of its input record,
+    where its worker reads it back and its expiry is asked for).
     """
 
+    created_at: AwareDatetime | None = None
     started_at: AwareDatetime | None = None
+    partition: int | None = Field(None, ge=0)
 
 
 @REGISTRY.register("dead.letter", 1)

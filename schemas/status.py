@@ -15,9 +15,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from schemas.envelope import rfc3339
+from schemas.envelope import Envelope, rfc3339
 from schemas.events import TaskStatusChanged
-from schemas.tasks import TaskStatus
+from schemas.tasks import TaskStatus, task_id, tasks_for
 
 _PHASE = {
     TaskStatus.QUEUED: 0,
@@ -84,6 +84,45 @@ def fold(current: dict[str, Any] | None, change: TaskStatusChanged) -> dict[str,
     return _fill_times(record, change)
 
 
+def queued(envelope: Envelope[Any]) -> list[TaskStatusChanged]:
+    """The ``queued`` state of every task an acknowledged event triggers, as of the event's time.
+
+    Not a record anyone writes: the acknowledged event is its tasks' queued
+    state, and whoever reads the event (the API that published it, every read
+    model) derives the same transitions from it.
+    """
+    return [
+        TaskStatusChanged(
+            task_id=task_id(task_type, envelope.id),
+            task_type=task_type,
+            status=TaskStatus.QUEUED,
+            at=envelope.ts,
+            event_id=envelope.id,
+            event_type=envelope.type,
+            session_id=getattr(envelope.data, "session_id", None),
+            replay_id=envelope.replay_id,
+            created_at=envelope.ts,
+        )
+        for task_type in tasks_for(envelope.type)
+    ]
+
+
+def supersedes(current: TaskStatusChanged | None, change: TaskStatusChanged) -> bool:
+    """Whether ``change`` moves a task whose latest transition is ``current`` (never backwards).
+
+    For a store that keeps only the latest transition of each task: a newer
+    generation always wins, an older one never; within one, a terminal status
+    absorbs everything after it, and otherwise the later ``(attempt, phase)`` wins.
+    """
+    if current is None:
+        return True
+    if generation(change.replay_id) != generation(current.replay_id):
+        return generation(change.replay_id) > generation(current.replay_id)
+    if current.status.terminal:
+        return False
+    return _rank(change.status, change.attempt) > _rank(current.status, current.attempt)
+
+
 def _restart(current: dict[str, Any], change: TaskStatusChanged) -> dict[str, Any]:
     """A new generation: same task and creation time, everything about the last run cleared."""
     record = dict(current)
@@ -105,7 +144,7 @@ def _new_record(change: TaskStatusChanged) -> dict[str, Any]:
         "event_id": change.event_id,
         "event_type": change.event_type,
         "session_id": change.session_id,
-        "created_at": _iso(change.at),
+        "created_at": _iso(change.created_at or change.at),
         "started_at": None,
         "completed_at": None,
         "error": None,
@@ -116,11 +155,12 @@ def _new_record(change: TaskStatusChanged) -> dict[str, Any]:
 
 
 def _fill_times(record: dict[str, Any], change: TaskStatusChanged) -> dict[str, Any]:
-    """The earliest event seen is the creation; the earliest start reported (``running`` or an
-    outcome's ``started_at``) is the start."""
+    """The earliest creation reported (an event's ``created_at``, else its time) is the creation;
+    the earliest start reported (``running``, or an outcome's ``started_at``) is the start."""
     at = _iso(change.at)
-    if at < record["created_at"]:
-        record["created_at"] = at
+    created = _iso(change.created_at) if change.created_at is not None else at
+    if created < record["created_at"]:
+        record["created_at"] = created
     started = _iso(change.started_at) if change.started_at is not None else None
     if started is None and change.status is TaskStatus.RUNNING:
         started = at

@@ -45,10 +45,7 @@ class Topics:
     conversations: TopicSpec
     llm_usage: TopicSpec
     task_status: TopicSpec
-    task_status_changelog: TopicSpec
     transcripts_changelog: TopicSpec
-    session_tasks_changelog: TopicSpec
-    completed_tasks_changelog: TopicSpec
     result_cache_changelog: TopicSpec
     analysis_results: TopicSpec
     memories: TopicSpec
@@ -92,23 +89,17 @@ class Topics:
                 90 * DAY_MS,
                 "llm.usage events, keyed by user (or session) id, for cost aggregation.",
             ),
+            # The changelog of the workers' task_status table: one task.status record per
+            # transition a worker recorded, keyed by task id, in the partition of the
+            # task's input record (so co-partitioned with the input topics). Compacted:
+            # the latest transition of each task is its status; expiry writes tombstones.
             task_status=TopicSpec(
                 f"{p}.task-status",
                 n,
                 rf,
-                "delete",
-                7 * DAY_MS,
-                "task.status events, keyed by task id; folded into the task_status table.",
-            ),
-            # Must have the partition count of task_status: Faust writes a table
-            # row to the changelog partition of the event that produced it.
-            task_status_changelog=TopicSpec(
-                f"{p}.task-status-table-changelog",
-                n,
-                rf,
                 "compact",
                 None,
-                "Changelog of the task_status table (compacted: latest state per task).",
+                "task.status records, keyed by task id: the task_status table's changelog.",
             ),
             # Co-partitioned with conversations: written while processing them.
             transcripts_changelog=TopicSpec(
@@ -118,23 +109,6 @@ class Topics:
                 "compact",
                 None,
                 "Changelog of the session_transcripts table (compacted).",
-            ),
-            session_tasks_changelog=TopicSpec(
-                f"{p}.session-tasks-table-changelog",
-                n,
-                rf,
-                "compact",
-                None,
-                "Changelog of the session_tasks table (compacted): each session's recent tasks.",
-            ),
-            # Written while processing conversations and their retries (same keys).
-            completed_tasks_changelog=TopicSpec(
-                f"{p}.completed-tasks-table-changelog",
-                n,
-                rf,
-                "compact",
-                None,
-                "Changelog of the completed_tasks table (compacted): task ids already done.",
             ),
             # Written while processing conversations, read by every worker (a global table).
             result_cache_changelog=TopicSpec(
@@ -247,10 +221,7 @@ class Topics:
             self.conversations,
             self.llm_usage,
             self.task_status,
-            self.task_status_changelog,
             self.transcripts_changelog,
-            self.session_tasks_changelog,
-            self.completed_tasks_changelog,
             self.result_cache_changelog,
             self.analysis_results,
             self.memories,

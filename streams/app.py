@@ -20,7 +20,6 @@ from streams import (
     health,
     llm,
     monitoring,
-    session_tasks,
     status_table,
     transcripts,
     vectors,
@@ -65,7 +64,6 @@ def create_app(
     monitoring.install(rt, monitor, probe)
     status_table.install(rt)
     transcripts.install(rt)
-    session_tasks.install(rt)
     analysis_tasks.install(rt)
     memory = consolidation_tasks.install(rt, llm=llm.install(rt))
     vectors.install(rt, route_by=memory)

@@ -35,7 +35,7 @@ import traceback
 from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 import faust
 from aiokafka.errors import KafkaError
@@ -51,9 +51,10 @@ from schemas.topics import Topics, TopicSpec
 from streams.consumer import PipelineApp, SafeConsumer
 from streams.expiry import TableExpiry, current_partition, stored_partition
 from streams.inflight import Admission, KeyOrder, OffsetGate, PriorityLimiter
+from streams.status_table import StatusTable
 from streams.task_metrics import TaskMetrics
 from streams.tasks import TaskContext, TaskType
-from streams.writes import collecting, track
+from streams.writes import Writes, collecting, track
 
 log = logging.getLogger(__name__)
 
@@ -62,8 +63,8 @@ log = logging.getLogger(__name__)
 Done = Callable[[bool], None]
 EventHandler = Callable[[EventT[Any]], Awaitable[None]]
 Starter = Callable[[EventT[Any], Done], Awaitable[None]]
-AcceptHook = Callable[[Envelope[Any], list[tuple[str, str]]], Awaitable[None]]
 JITTER = 0.2
+T = TypeVar("T")
 # Work whose records were not acknowledged is done again after these pauses
 # (doubling); errors other than Kafka's give up after REDO_ATTEMPTS tries.
 REDO_FIRST_DELAY_S = 0.2
@@ -91,12 +92,23 @@ class StrKeyTable(faust.Table):
     def _serializer_from_type(self, typ: Any) -> Any:
         return "raw" if typ is str else super()._serializer_from_type(typ)
 
-    def send_changelog(self, *args: Any, **kwargs: Any) -> Any:
+    def send_changelog(
+        self,
+        partition: int | None,
+        key: Any,
+        value: Any,
+        key_serializer: Any = None,
+        value_serializer: Any = None,
+    ) -> Any:
         # Every row write's own send future joins the current work's writes,
         # awaited before the input that caused it is acked (streams/writes.py).
-        future = super().send_changelog(*args, **kwargs)
-        track(future)
+        future = super().send_changelog(partition, key, value, key_serializer, value_serializer)
+        track(self, key, future)
         return future
+
+    def resend(self, key: Any, partition: int | None) -> Any:
+        """Send ``key``'s current value (a tombstone if deleted) again, to the same partition."""
+        return super().send_changelog(partition, key, self.get(key))
 
 
 class StrKeyGlobalTable(StrKeyTable, faust.GlobalTable):
@@ -163,12 +175,10 @@ class Runtime:
     routes: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: dict(TASK_ROUTES))
     worker: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}")
     task_types: dict[str, TaskType] = field(default_factory=dict)
-    # Called with each valid input event and its (task type, task id) pairs,
-    # e.g. to index a session's tasks.
-    on_accept: list[AcceptHook] = field(default_factory=list)
     metrics: TaskMetrics = field(default_factory=TaskMetrics)
     _faust_topics: dict[str, TopicT] = field(default_factory=dict)
-    _done: faust.Table | None = None
+    # The task_status table (streams/status_table.py installs it).
+    statuses: StatusTable | None = None
     _cache: faust.Table | None = None
     _runners: dict[str, _Runner] = field(default_factory=dict)
     _gates: dict[Any, OffsetGate] = field(default_factory=dict)
@@ -208,14 +218,20 @@ class Runtime:
         return self._faust_topics[spec.name]
 
     def table(
-        self, name: str, changelog: TopicSpec, *, help: str, table_class: type[faust.Table] = StrKeyTable
+        self,
+        name: str,
+        changelog: TopicSpec,
+        *,
+        help: str,
+        table_class: type[faust.Table] = StrKeyTable,
+        value_serializer: str = "json",
     ) -> faust.Table:
         """A changelog-backed table whose changelog is the declared topic."""
         changelog_topic = self.app.topic(
             changelog.name,
             key_type=str,
             key_serializer="raw",
-            value_serializer="json",
+            value_serializer=value_serializer,
             partitions=changelog.partitions,
             replicas=changelog.replication_factor,
             internal=True,
@@ -233,6 +249,7 @@ class Runtime:
             changelog_topic=changelog_topic,
             help=help,
         )
+        table.value_serializer = value_serializer  # Faust derives it from value_type otherwise
         return cast(faust.Table, self.app.tables.add(table))
 
     def add_task_types(self, task_types: Sequence[TaskType]) -> None:
@@ -243,18 +260,12 @@ class Runtime:
 
     def install(self) -> None:
         """One agent per input topic and lane, and one per retry tier."""
-        self._done = self.table(
-            "completed_tasks",
-            self.topics.completed_tasks_changelog,
-            help="Task ids that completed, so a redelivered event is skipped, not rerun.",
-        )
         self._cache = self.table(
             "result_cache",
             self.topics.result_cache_changelog,
             help="Results by task type and input hash, shared by every worker.",
             table_class=StrKeyGlobalTable,
         )
-        self.expiry.register(self._done, self._outlived, stored_partition)
         self.expiry.register(self._cache, self._outlived, stored_partition)
         self.expiry.install()
         for name, task_type in self.task_types.items():
@@ -314,11 +325,11 @@ class Runtime:
 
     async def _persist(
         self,
-        work: Callable[[bool], Awaitable[None]],
+        work: Callable[[bool], Awaitable[T]],
         what: str,
         *,
-        give_up: Callable[[Exception], Awaitable[None]] | None = None,
-    ) -> None:
+        give_up: Callable[[Exception], Awaitable[Any]] | None = None,
+    ) -> T | None:
         """Run ``work`` until it succeeds, and with it every record it wrote was acknowledged.
 
         A failed send, or any other error escaping ``work``, runs it again in
@@ -326,7 +337,8 @@ class Runtime:
         keeps its key's turn, so per-key order holds. Kafka's errors are tried
         again for as long as they last (the broker is away); any other error
         ``REDO_ATTEMPTS`` times, then ``give_up`` dead-letters the input. Raises
-        when the partition was given up meanwhile (rebalance, stop).
+        when the partition was given up meanwhile (rebalance, stop). Returns what
+        ``work`` returned (None once given up to a dead letter).
         """
         rebalanced = self._rebalanced
         delay = REDO_FIRST_DELAY_S
@@ -334,8 +346,7 @@ class Runtime:
         redo = False
         while True:
             try:
-                await work(redo)
-                return
+                return await work(redo)
             except Exception as exc:
                 attempts += 1
                 if rebalanced.is_set():
@@ -344,7 +355,7 @@ class Runtime:
                 if give_up is not None and not isinstance(exc, KafkaError) and attempts >= REDO_ATTEMPTS:
                     log.exception("%s failed %d times; dead-lettering its input", what, attempts)
                     await self._persist(functools.partial(_ignore_redo, give_up, exc), f"{what}:dead_letter")
-                    return
+                    return None
                 log.warning("%s not recorded (%r); doing it again in %.1f s", what, exc, delay)
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(rebalanced.wait(), delay)
@@ -487,18 +498,9 @@ class Runtime:
         units = [
             self._unit(name, envelope, origin, attempt=0, high=high) for name in self._by_priority(names)
         ]
-        if self.on_accept:
-            await self._persist(lambda _redo: self._accepted(envelope, names), "on_accept")
         if units:
             # A unit that could not record its outcome raises: the event is not acked.
             await asyncio.gather(*units)
-
-    async def _accepted(self, envelope: Envelope[Any], names: Sequence[str]) -> None:
-        tasks = [(t, task_id(t, envelope.id)) for t in names]
-        with collecting() as writes:
-            for hook in self.on_accept:
-                await hook(envelope, tasks)
-            await writes.durable()
 
     def _by_priority(self, names: Sequence[str]) -> list[str]:
         def rank(name: str) -> int:
@@ -518,13 +520,17 @@ class Runtime:
             )
         key = origin.key or envelope.id
         previous, mine = runner.order.enter(key) if runner.task_type.ordered else (None, None)
-        task = asyncio.ensure_future(self._run_unit(runner, envelope, origin, attempt, high, previous))
+
+        def leave() -> None:
+            if mine is not None:
+                runner.order.leave(key, mine)
+
+        task = asyncio.ensure_future(self._run_unit(runner, envelope, origin, attempt, high, previous, leave))
         self._queued.add(task)
 
         def finished(_: asyncio.Task[None]) -> None:
             self._queued.discard(task)
-            if mine is not None:
-                runner.order.leave(key, mine)
+            leave()
 
         task.add_done_callback(finished)
         return task
@@ -537,19 +543,49 @@ class Runtime:
         attempt: int,
         high: bool,
         previous: asyncio.Future[None] | None,
+        leave: Callable[[], None],
     ) -> None:
-        if previous is not None:
-            await asyncio.shield(previous)
-        await runner.limiter.acquire(high=high)
-        task = asyncio.current_task()
-        self._queued.discard(task)  # type: ignore[arg-type]
+        """Run the task in its turn and slot; then, with both given up, wait until its rows are durable.
+
+        The next task of the key and type may start as soon as this one's rows
+        are sent: Kafka keeps their order within a partition, and the event is
+        acked only once they are acknowledged (a refused one is sent again).
+        """
+        rebalanced = self._rebalanced
         try:
-            await self._persist(
-                functools.partial(self.execute, runner.task_type, envelope, attempt=attempt, origin=origin),
-                runner.task_type.name,
-            )
+            if previous is not None:
+                await asyncio.shield(previous)
+            await runner.limiter.acquire(high=high)
+            task = asyncio.current_task()
+            self._queued.discard(task)  # type: ignore[arg-type]
+            try:
+                writes = await self._persist(
+                    functools.partial(
+                        self.execute, runner.task_type, envelope, attempt=attempt, origin=origin
+                    ),
+                    runner.task_type.name,
+                    give_up=functools.partial(self._unrecorded, runner.task_type, envelope, origin, attempt),
+                )
+            finally:
+                runner.limiter.release(high=high)
         finally:
-            runner.limiter.release(high=high)
+            leave()
+        if writes is not None:
+            await writes.durable(rebalanced)
+            self.metrics.redone[runner.task_type.name] += writes.resent
+
+    async def _unrecorded(
+        self, task_type: TaskType, envelope: Envelope[Any], origin: Origin, attempt: int, exc: Exception
+    ) -> None:
+        """Dead-letter a task whose outcome the runtime failed to record (a bug, not the handler's)."""
+        tid = task_id(task_type.name, envelope.id)
+        error = f"the runtime could not record this task's outcome: {exc!r}"
+        await self.dead_letter(
+            origin, reason="unrecorded", error=error, task_type=task_type.name, task_id=tid, envelope=envelope
+        )
+        await self.status(
+            tid, task_type.name, envelope, TaskStatus.DEAD, attempt=attempt, error=error, wait=True
+        )
 
     async def _no_handler(self, name: str, envelope: Envelope[Any], origin: Origin) -> None:
         # A routed task type this worker does not run is a deployment bug:
@@ -629,54 +665,59 @@ class Runtime:
         *,
         attempt: int,
         origin: Origin,
-    ) -> None:
-        """Run one attempt and record its outcome; raises only if a record was not acknowledged.
+    ) -> Writes:
+        """Run one attempt and record its outcome; returns the rows still to be acknowledged.
 
         The outcome is recorded in an order a crash can stop anywhere: the
-        handler's table writes are acknowledged, then the completion marker,
-        then the ``completed`` status. ``redo`` is a second pass after such a
-        failure (``_persist``): a marker found then is this run's own, so it is
-        written again and the task reported ``completed``, not ``skipped``.
+        handler's table rows are acknowledged first, then its status row is
+        sent; the caller awaits that row before the event may be acked. A
+        failure is recorded as a retry or a dead letter, awaited here. Raises
+        only if a record could not be sent; ``redo`` is the pass after that
+        (``_persist``), which sends a ``completed`` row it finds again.
         """
         tid = task_id(task_type.name, envelope.id)
-        assert self._done is not None and self._cache is not None
-        if envelope.replay is not None and not envelope.replay.runs(task_type.name):
-            return  # a replay of other task types of this event: this one stays as it was
+        statuses = self._statuses
         with collecting() as writes:
-            done = self._done.get(tid)
-            if done is not None and generation(envelope.replay_id) <= generation(done.get("replay_id")):
+            if envelope.replay is not None and not envelope.replay.runs(task_type.name):
+                return writes  # a replay of other task types of this event: this one stays as it was
+            done = statuses.change(tid)
+            if (
+                done is not None
+                and done.status is TaskStatus.COMPLETED
+                and generation(envelope.replay_id) <= generation(done.replay_id)
+            ):
                 if redo:
-                    self._done[tid] = done  # its earlier send may be the one that failed
-                    await writes.durable()
-                    await self._completed(tid, task_type, envelope, attempt, done.get("result_ref"), None)
-                    return
-                # A redelivery (crash, rebalance) of work this generation already did;
-                # a newer replay of a completed task runs it again as a new generation.
-                await self.status(
-                    tid, task_type.name, envelope, TaskStatus.SKIPPED, attempt=attempt, wait=True
-                )
-                return
+                    statuses.rewrite(tid)  # its earlier send may be the one that failed
+                # Otherwise a redelivery (crash, rebalance) of work this generation already
+                # did: its status row says so, and stays; a newer replay runs it again.
+                self.metrics.transitions[TaskStatus.SKIPPED.value, task_type.name] += 1
+                return writes
             started_at = datetime.now(UTC)
             # ``running`` is written only for a task still running after RUNNING_AFTER_S:
-            # most tasks end sooner, and their record goes from queued to its outcome.
+            # most tasks end sooner, and their one record goes straight to their outcome.
             running = asyncio.get_running_loop().call_later(
-                RUNNING_AFTER_S, self._report_running, tid, task_type.name, envelope, attempt
+                RUNNING_AFTER_S, self._report_running, tid, task_type.name, envelope, attempt, started_at
             )
             try:
                 result_ref = await self._run_handler(task_type, envelope, tid, attempt, origin)
             finally:
                 running.cancel()
             if result_ref is _FAILED:
-                return
-            await writes.durable()
-            self._done[tid] = {
-                "at": datetime.now(UTC).isoformat(),
-                "result_ref": result_ref,
-                "replay_id": envelope.replay_id,
-                "partition": current_partition(self._done, tid),
-            }
-            await writes.durable()
-        await self._completed(tid, task_type, envelope, attempt, result_ref, started_at)
+                return writes
+            if writes:
+                # The handler's rows are durable before its status row, the completion
+                # marker a redelivery is skipped by, can be.
+                await writes.durable(self._rebalanced)
+            await self.status(
+                tid,
+                task_type.name,
+                envelope,
+                TaskStatus.COMPLETED,
+                attempt=attempt,
+                result_ref=result_ref,
+                started_at=started_at,
+            )
+        return writes
 
     async def _run_handler(
         self, task_type: TaskType, envelope: Envelope[Any], tid: str, attempt: int, origin: Origin
@@ -717,35 +758,19 @@ class Runtime:
             }
         return result_ref
 
-    async def _completed(
-        self,
-        tid: str,
-        task_type: TaskType,
-        envelope: Envelope[Any],
-        attempt: int,
-        result_ref: Any,
-        started_at: datetime | None,
+    def _report_running(
+        self, tid: str, task_type: str, envelope: Envelope[Any], attempt: int, started_at: datetime
     ) -> None:
-        await self.status(
-            tid,
-            task_type.name,
-            envelope,
-            TaskStatus.COMPLETED,
-            attempt=attempt,
-            result_ref=result_ref,
-            started_at=started_at,
-            wait=True,
+        """A slow task's ``running`` row; its send joins the task's writes (the call keeps its context)."""
+        self.metrics.transitions[TaskStatus.RUNNING.value, task_type] += 1
+        self._statuses.record(
+            self._change(tid, task_type, envelope, TaskStatus.RUNNING, attempt=attempt, started_at=started_at)
         )
 
-    def _report_running(self, tid: str, task_type: str, envelope: Envelope[Any], attempt: int) -> None:
-        """A slow task's ``running`` status; informational, so its send is not awaited."""
-        started_at = datetime.now(UTC) - timedelta(seconds=RUNNING_AFTER_S)
-        report = self.status(
-            tid, task_type, envelope, TaskStatus.RUNNING, attempt=attempt, started_at=started_at
-        )
-        task = asyncio.ensure_future(report)
-        self._background.add(task)
-        task.add_done_callback(self._background.discard)
+    @property
+    def _statuses(self) -> StatusTable:
+        assert self.statuses is not None, "status_table.install(rt) declares the task_status table"
+        return self.statuses
 
     def _outlived(self, row: dict[str, Any], now: datetime) -> dict[str, Any] | None:
         """A completion marker or cached result: None once older than the result retention."""
@@ -826,8 +851,41 @@ class Runtime:
         started_at: datetime | None = None,
         wait: bool = False,
     ) -> None:
-        """Publish one status transition; ``wait`` until Kafka acknowledged it."""
+        """Record one status transition as the task's row; ``wait`` until Kafka acknowledged it.
+
+        Written in the partition of the event being processed (the task's input),
+        unless the row already holds a transition that supersedes it.
+        """
         self.metrics.transitions[status.value, task_type] += 1
+        change = self._change(
+            tid,
+            task_type,
+            envelope,
+            status,
+            attempt=attempt,
+            error=error,
+            result_ref=result_ref,
+            started_at=started_at,
+        )
+        if not wait:
+            self._statuses.record(change)  # its send joins the current work's writes
+            return
+        with collecting() as writes:
+            self._statuses.record(change)
+            await writes.durable(self._rebalanced)
+
+    def _change(
+        self,
+        tid: str,
+        task_type: str,
+        envelope: Envelope[Any] | None,
+        status: TaskStatus,
+        *,
+        attempt: int = 0,
+        error: str | None = None,
+        result_ref: str | None = None,
+        started_at: datetime | None = None,
+    ) -> Envelope[TaskStatusChanged]:
         change = TaskStatusChanged(
             task_id=tid,
             task_type=task_type,
@@ -841,12 +899,11 @@ class Runtime:
             error=error[:4000] if error else None,
             result_ref=result_ref,
             replay_id=envelope.replay_id if envelope else None,
+            created_at=envelope.ts if envelope else None,
             started_at=started_at,
+            partition=current_partition(self._statuses.table, tid),
         )
-        value = encode(new_envelope(change, source=self.worker))
-        fut = await self.topic(self.topics.task_status).send(key=tid, value=value)
-        if wait:
-            await fut
+        return new_envelope(change, source=self.worker)
 
     async def poison(self, event: EventT[Any], reason: str, error: str) -> str:
         """Dead-letter a record that cannot be read; returns its (position-derived) task id."""

@@ -1,80 +1,117 @@
-"""The ``task_status`` table: status events folded per task, and its web route.
+"""The ``task_status`` table: each task's latest transition, written once where it is read.
 
-The table is written only here, from the status topic, which is keyed by task
-id like the table's changelog, so each worker holds exactly the tasks of the
-status partitions it owns; the web route forwards a lookup to the worker that
-owns the task's partition, so any worker answers for any task.
+The runtime records a task's status as a row of this table while it processes
+the task's input, so the row lands in the changelog partition of that input,
+and Faust restores it for the partition's next owner before that owner takes
+input: the row is also the completion marker a redelivered event is checked
+against. Its changelog is the status topic itself, so one ``task.status``
+envelope per transition is all a task costs, readable by any Kafka client,
+and nothing is consumed back on the hot path. Each row is one self-contained
+transition (``task.status`` v3 says when the task was queued and started and
+where it lives), so the row is the folded status.
 """
 
 from __future__ import annotations
 
-import logging
-from datetime import UTC, datetime, timedelta
-from typing import Any
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
-import faust
-from faust.types import EventT
+from faust.serializers import codecs
 from faust.web import Request, Response, View
 
 from feynman.errors import DecodeError
-from schemas.envelope import decode, encode, new_envelope
-from schemas.events import TaskExpired, TaskStatusChanged
-from schemas.status import expired, fold
-from streams.expiry import rows
-from streams.runtime import Runtime
-from streams.timers import guarded_timer
+from schemas.envelope import Envelope, decode, encode
+from schemas.events import TaskStatusChanged
+from schemas.status import expired, fold, supersedes
 
-log = logging.getLogger(__name__)
+if TYPE_CHECKING:
+    from streams.runtime import Runtime
+
+CODEC = "feynman-envelope"
 
 
-def install(rt: Runtime) -> faust.Table:
-    """Declare the table, the agent that folds into it and its web route."""
-    app = rt.app
-    source = rt.topics.task_status
-    table = rt.table(
-        "task_status",
-        rt.topics.task_status_changelog,
-        help="Latest status of every task, folded from task.status events.",
-    )
+class EnvelopeCodec(codecs.Codec):
+    """Table values that are envelopes: kept decoded in memory, written as their JSON."""
 
-    async def fold_one(event: EventT[Any]) -> None:
-        try:
-            envelope = decode(event.value)
-            if not isinstance(envelope.data, TaskStatusChanged | TaskExpired):
-                raise DecodeError("wrong_topic", f"{envelope.type} events do not belong on {source.name}")
-        except DecodeError as exc:
-            await rt.poison(event, exc.reason, exc.message)
-            return
+    def _dumps(self, obj: Any) -> bytes:
+        return encode(obj)
+
+    def _loads(self, s: bytes) -> Any:
+        return decode(s)
+
+
+codecs.register(CODEC, EnvelopeCodec())
+
+
+class StatusTable:
+    """Task id → the envelope of its latest recorded transition."""
+
+    def __init__(self, rt: Runtime) -> None:
+        self.table = rt.table(
+            "task_status",
+            rt.topics.task_status,
+            help="Each task's latest status transition; the changelog is the status topic.",
+            value_serializer=CODEC,
+        )
+
+    def change(self, task_id: str) -> TaskStatusChanged | None:
+        envelope = self.table.get(task_id)
+        return envelope.data if envelope is not None else None
+
+    def row(self, task_id: str) -> dict[str, Any] | None:
+        """The task's status as ``GET /task/{id}`` answers it."""
+        change = self.change(task_id)
+        return fold(None, change) if change is not None else None
+
+    def record(self, envelope: Envelope[TaskStatusChanged]) -> bool:
+        """Write the transition unless the stored one already supersedes it (never backwards)."""
         change = envelope.data
-        if isinstance(change, TaskExpired):
-            if expired(table.get(change.task_id), change.finished_before):
-                del table[change.task_id]  # a tombstone in the changelog
-            return
-        new = fold(table.get(change.task_id), change)
-        if new is not None:
-            table[change.task_id] = new
+        if not supersedes(self.change(change.task_id), change):
+            return False
+        self.table[change.task_id] = envelope
+        return True
 
-    rt.serial_agent(source, "fold_task_status", fold_one)
+    def rewrite(self, task_id: str) -> None:
+        """Send the stored row again (its earlier send may be the one Kafka refused)."""
+        envelope = self.table.get(task_id)
+        if envelope is not None:
+            self.table[task_id] = envelope
 
-    retention = timedelta(seconds=rt.settings.status_retention_s)
 
-    @guarded_timer(app, max(1.0, min(3600.0, rt.settings.status_retention_s / 10)), name="expire_task_status")
-    async def expire_task_status() -> None:
-        # Tables cannot be written from a timer (no event to take the partition
-        # from): ask the fold agent, through the status topic, to delete.
-        cutoff = datetime.now(UTC) - retention
-        status = rt.topic(source)
-        async for task_id, record in rows(table):
-            if expired(record, cutoff):
-                expiry = new_envelope(TaskExpired(task_id=task_id, finished_before=cutoff), source=rt.worker)
-                await status.send(key=task_id, value=encode(expiry))
+def _pruner(retention_s: int) -> Callable[[Any, datetime], Any]:
+    retention = timedelta(seconds=retention_s)
 
-    @app.page("/tasks/{task_id}/")
-    @app.table_route(table=table, match_info="task_id")
+    def prune(envelope: Any, now: datetime) -> Any:
+        return None if expired(fold(None, envelope.data), now - retention) else envelope
+
+    return prune
+
+
+def _partition_of(_key: str, envelope: Any) -> int | None:
+    partition = getattr(envelope.data, "partition", None)
+    return partition if isinstance(partition, int) else None
+
+
+def install(rt: Runtime) -> StatusTable:
+    """Declare the table, its expiry (``FEYNMAN_STATUS_RETENTION_S``) and its web route."""
+    statuses = StatusTable(rt)
+    rt.statuses = statuses
+    rt.expiry.register(statuses.table, _pruner(rt.settings.status_retention_s), _partition_of)
+
+    @rt.app.page("/tasks/{task_id}/")
     async def task_status(web: View, request: Request, task_id: str) -> Response:
-        record = table.get(task_id)
+        # Rows live in their input's partition, not their key's: this worker answers
+        # for the partitions it holds (the API's read model answers for all).
+        try:
+            record = statuses.row(task_id)
+        except DecodeError:
+            record = None
         if record is None:
             return web.json({"detail": f"unknown task {task_id}"}, status=404)
         return web.json(record)
 
-    return table
+    return statuses
+
+
+__all__ = ["StatusTable", "install"]

@@ -41,7 +41,8 @@ def _statuses(count: int, tag: str) -> Iterator[tuple[str, bytes]]:
 
 
 async def fill_status_topic(settings: Settings, count: int) -> list[str]:
-    """``count`` completed tasks on the status topic (keyed by task id, as the runtime writes them)."""
+    """``count`` completed tasks on the status topic: the worker's status table's changelog, which a
+    restarted worker restores before it takes input."""
     topic = Topics.from_settings(settings).task_status.name
     producer = AIOKafkaProducer(
         bootstrap_servers=settings.kafka_bootstrap,
@@ -66,27 +67,27 @@ async def fill_status_topic(settings: Settings, count: int) -> list[str]:
     return ids
 
 
-async def wait_folded(settings: Settings, timeout: float, failed: Callable[[], object]) -> None:
-    """Until the worker's group committed the status topic up to its end (or ``failed()`` is truthy)."""
-    spec = Topics.from_settings(settings).task_status
+async def wait_committed(settings: Settings, timeout: float, failed: Callable[[], object]) -> None:
+    """Until the worker's group committed the input topic up to its end (or ``failed()`` is truthy)."""
+    spec = Topics.from_settings(settings).conversations
     consumer = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap)
     admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
     await consumer.start()
     await admin.start()
     try:
         # From the declared spec: a consumer that subscribed to nothing knows no
-        # topic's partitions, and an empty list would count as folded at once.
+        # topic's partitions, and an empty list would count as done at once.
         tps = [TopicPartition(spec.name, p) for p in range(spec.partitions)]
         ends = await consumer.end_offsets(tps)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             committed = await admin.list_consumer_group_offsets(settings.app_id)
-            if all(tp in committed and committed[tp].offset >= end for tp, end in ends.items()):
+            if all(end == 0 or (tp in committed and committed[tp].offset >= end) for tp, end in ends.items()):
                 return
             if failed():
-                raise RuntimeError(f"the worker failed while folding: {failed()}")
+                raise RuntimeError(f"the worker failed: {failed()}")
             await asyncio.sleep(0.5)
-        raise RuntimeError(f"the worker did not fold the status topic within {timeout}s")
+        raise RuntimeError(f"the worker did not commit its input within {timeout}s")
     finally:
         await admin.close()
         await consumer.stop()

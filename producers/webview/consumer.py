@@ -1,9 +1,10 @@
-"""The read model's Kafka side: every partition of two topics, from the beginning, no group.
+"""The read model's Kafka side: every partition of its topics, from the beginning, no group.
 
 No consumer group on purpose: each API replica must see every task, not the
 share of partitions a group would give it, and it commits nothing, so it
-never disturbs the workers' group. It assigns all partitions of the
-task-status and dead-letter topics, reads them from the start, and resumes
+never disturbs the workers' group. It assigns all partitions of the input
+topics (an acknowledged event is its tasks' ``queued`` state), the task-status
+and the dead-letter topics, reads them from the start, and resumes
 where it was after a broker outage. New partitions are picked up on the next
 metadata check. Kafka errors are logged and retried: the API serves on
 without its view rather than fail.
@@ -15,14 +16,16 @@ import asyncio
 import contextlib
 import logging
 import time
+from datetime import UTC, datetime
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
-from aiokafka.errors import KafkaError
+from aiokafka.errors import IllegalStateError, KafkaError
 
 from feynman.offsets_consumer import offsets_consumer
 from feynman.settings import Settings
 from producers.webview.read_model import ReadModel
+from schemas.tasks import TASK_ROUTES
 from schemas.topics import Topics
 
 log = logging.getLogger(__name__)
@@ -37,6 +40,8 @@ class ReadModelConsumer:
         topics = Topics.from_settings(settings)
         self._status_topic = topics.task_status.name
         self._dead_letter_topic = topics.dead_letter.name
+        self._input_topics = sorted({topics.for_event_type(t).name for t in TASK_ROUTES})
+        self._topics = [*self._input_topics, self._status_topic, self._dead_letter_topic]
         self._settings = settings
         self._model = model
         self._offsets: AIOKafkaConsumer | None = None
@@ -47,6 +52,9 @@ class ReadModelConsumer:
         self._starts: dict[TopicPartition, int] = {}
         self._ends: dict[TopicPartition, int] = {}
         self._task: asyncio.Task[None] | None = None
+        # The reading consumer and its partitions, while connected.
+        self._reader: AIOKafkaConsumer | None = None
+        self._assigned: set[TopicPartition] = set()
 
     @property
     def clients(self) -> tuple[AIOKafkaConsumer, AIOKafkaAdminClient] | None:
@@ -86,14 +94,15 @@ class ReadModelConsumer:
                 await consumer.start()
                 await offsets.start()
                 await admin.start()
-                self._offsets, self._admin = offsets, admin
+                self._offsets, self._admin, self._reader = offsets, admin, consumer
                 progress.connected, progress.error = True, None
                 await self._consume(consumer, offsets, admin)
             except (KafkaError, OSError) as exc:
                 progress.connected, progress.error = False, f"{type(exc).__name__}: {exc}"
                 log.warning("web view read model: %s; retrying in %ss", progress.error, RETRY_S)
             finally:
-                self._offsets = self._admin = None
+                self._offsets = self._admin = self._reader = None
+                self._assigned = set()
                 await consumer.stop()
                 await offsets.stop()
                 await admin.close()
@@ -113,10 +122,13 @@ class ReadModelConsumer:
                 await asyncio.sleep(CHECK_S)
                 continue
             batches = await consumer.getmany(timeout_ms=500, max_records=5000)
+            now = datetime.now(UTC)
             for tp, records in batches.items():
                 for record in records:
                     if tp.topic == self._status_topic:
-                        self._model.apply_status(record.value)
+                        self._model.apply_status(record.value, key=record.key)
+                    elif tp.topic != self._dead_letter_topic:
+                        self._model.apply_event(record.value, now=now)
                     else:
                         self._model.apply_dead_letter(
                             record.value, partition=tp.partition, offset=record.offset
@@ -126,11 +138,36 @@ class ReadModelConsumer:
             if batches:
                 self._update_behind(consumer, assigned)
 
+    async def caught_up(self, timeout_s: float) -> bool:
+        """Wait until every record on the topics as of now is read (at most ``timeout_s``).
+
+        Read-your-writes for status lookups: an event Kafka acknowledged before
+        this call is below the end offsets asked for here, so once they are read
+        its tasks are in the read model, whichever replica published it.
+        """
+        ends: dict[TopicPartition, int] | None = None
+        try:
+            async with asyncio.timeout(timeout_s):
+                while True:
+                    clients, consumer, assigned = self.clients, self._reader, list(self._assigned)
+                    if clients is None or consumer is None or not assigned:
+                        ends = None  # (re)connecting: ask again once it reads
+                    else:
+                        if ends is None or set(ends) != set(assigned):
+                            ends = await clients[0].end_offsets(assigned)
+                        # The reader applies each batch before it fetches again: its position is read.
+                        positions = {tp: await consumer.position(tp) for tp in assigned}
+                        if all(positions[tp] >= end for tp, end in ends.items()):
+                            return True
+                    await asyncio.sleep(0.02)
+        except (KafkaError, TimeoutError, AssertionError, IllegalStateError):
+            return False  # Kafka away, too slow, or the assignment changed meanwhile
+
     async def _assign(
         self, consumer: AIOKafkaConsumer, admin: AIOKafkaAdminClient, assigned: set[TopicPartition]
     ) -> set[TopicPartition]:
-        """Every partition of both topics (a topic not created yet has none, and is asked for again)."""
-        described = await admin.describe_topics([self._status_topic, self._dead_letter_topic])
+        """Every partition of its topics (a topic not created yet has none, and is asked for again)."""
+        described = await admin.describe_topics(self._topics)
         wanted = {
             TopicPartition(topic["topic"], p["partition"])
             for topic in described
@@ -140,6 +177,7 @@ class ReadModelConsumer:
         if wanted == assigned:
             return assigned
         consumer.assign(list(wanted))
+        self._assigned = wanted
         for tp in wanted:
             if tp in self._positions:
                 consumer.seek(tp, self._positions[tp])

@@ -118,6 +118,16 @@ class TaskIndex:
     def get(self, task_id: str) -> Record | None:
         return self._records.get(task_id)
 
+    def forget(self, task_id: str) -> None:
+        """Drop a task the workers deleted (a tombstone on the status topic)."""
+        record = self._records.pop(task_id, None)
+        if record is not None:
+            self._unlink(record)
+
+    def session(self, session_id: str) -> list[Record]:
+        """The session's tasks still held, oldest first."""
+        return [self._records[task_id] for _, task_id in self._by_session.get(session_id, ())]
+
     def expire(self, task_id: str, finished_before: datetime) -> None:
         """Forget a task whose status outlived its retention, as the worker's table does."""
         record = self._records.get(task_id)

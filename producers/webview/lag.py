@@ -50,7 +50,12 @@ def lag_rows(
 def worker_input_topics(settings: Settings) -> list[str]:
     """The topics the worker's agents consume, so commit on, in the order the page lists them."""
     topics = Topics.from_settings(settings)
-    return [topics.conversations.name, *(t.name for t in topics.retry_tiers), topics.task_status.name]
+    return [
+        topics.conversations.name,
+        topics.llm_usage.name,
+        topics.replay.name,
+        *(t.name for t in topics.retry_tiers),
+    ]
 
 
 async def read_group_lag(

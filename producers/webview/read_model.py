@@ -1,4 +1,4 @@
-"""The web view's read model: what the task-status and dead-letter topics say, in memory.
+"""The API's read model: what the input, task-status and dead-letter topics say, in memory.
 
 Fed raw records by :mod:`producers.webview.consumer`; decodes them with the
 pipeline's own envelope codec and keeps the task index, the recent finishes
@@ -10,7 +10,7 @@ misbehaving producer writes, and the worker already dead-letters such records.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from feynman.errors import DecodeError
 from feynman.settings import Settings
@@ -19,6 +19,7 @@ from producers.webview.index import TaskIndex, Transition
 from producers.webview.stats import Finish, FinishLog
 from schemas.envelope import decode
 from schemas.events import DeadLetter, TaskExpired, TaskStatusChanged
+from schemas.status import queued
 from schemas.tasks import TaskStatus
 
 
@@ -40,13 +41,40 @@ class ReadModel:
     dead_letters: DeadLetterLog
     finishes: FinishLog = field(default_factory=FinishLog)
     progress: Progress = field(default_factory=Progress)
+    status_retention: timedelta = timedelta(days=7)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> ReadModel:
-        return cls(TaskIndex(settings.ui_max_tasks), DeadLetterLog(settings.ui_max_dead_letters))
+        return cls(
+            TaskIndex(settings.ui_max_tasks),
+            DeadLetterLog(settings.ui_max_dead_letters),
+            status_retention=timedelta(seconds=settings.status_retention_s),
+        )
 
-    def apply_status(self, value: bytes | None) -> None:
-        """One record of the task-status topic."""
+    def apply_event(self, value: bytes | None, *, now: datetime) -> None:
+        """One record of an input topic: the tasks it triggers are queued (no one writes that).
+
+        Events older than the status retention are left out: their tasks' rows may
+        have expired from the status topic already, and would read ``queued`` forever.
+        """
+        if value is None:
+            return
+        try:
+            envelope = decode(value)
+        except DecodeError:
+            self.progress.undecodable += 1  # the worker dead-letters it; it triggers no task
+            return
+        if envelope.ts < now - self.status_retention:
+            return
+        for change in queued(envelope):
+            self.tasks.apply(change)
+
+    def apply_status(self, value: bytes | None, *, key: bytes | None = None) -> None:
+        """One record of the task-status topic (the workers' status table's changelog)."""
+        if value is None:
+            if key is not None:  # a tombstone: the workers deleted the task's row
+                self.tasks.forget(key.decode("utf-8", "replace"))
+            return
         change = self._decode(value, (TaskStatusChanged, TaskExpired))
         if isinstance(change, TaskExpired):
             self.tasks.expire(change.task_id, change.finished_before)

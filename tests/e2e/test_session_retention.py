@@ -24,7 +24,6 @@ async def test_a_quiet_sessions_state_is_deleted_and_the_learners_memory_kept(se
     await ensure_topics(settings.bootstrap_servers, topics.all())
     session_changelogs = [
         topics.transcripts_changelog.name,
-        topics.session_tasks_changelog.name,
         topics.consolidation_changelog.name,
         topics.session_analysis_changelog.name,
     ]
@@ -42,10 +41,7 @@ async def test_a_quiet_sessions_state_is_deleted_and_the_learners_memory_kept(se
                     lambda c=changelog: tombstoned(settings.kafka_bootstrap, c, "s-quiet"), timeout=30
                 )
             analysis = await api.get("/sessions/s-quiet/analysis")
-            # The worker's index (the API also lists tasks it accepted itself, from its own memory).
-            tasks = httpx.get(f"{settings.worker_base_url}/sessions/s-quiet/tasks/", timeout=5)
             kept = await api.get("/learners/u-quiet/memory")
         assert worker.alive() and "Crashed" not in worker.tail(1000)
     assert analysis.status_code == 404 and analysis.json()["reason"] == "unknown_session"
-    assert tasks.status_code == 200 and tasks.json()["tasks"] == []
     assert kept.status_code == 200 and kept.json() == remembered.json()

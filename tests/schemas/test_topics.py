@@ -56,12 +56,13 @@ def test_the_readme_names_the_default_input_and_dead_letter_topics() -> None:
     assert f"`{default.dead_letter.name}`" in readme
 
 
-def test_the_task_status_changelog_is_compacted_and_partitioned_like_task_status() -> None:
+def test_the_status_topic_is_the_status_tables_changelog_compacted_and_partitioned_like_the_inputs() -> None:
+    # Status rows are written in the partition of the task's input: one partition count for all.
     t = topics(topic_partitions=7)
 
-    assert t.task_status_changelog.cleanup_policy == "compact"
-    assert t.task_status_changelog.config()["cleanup.policy"] == "compact"
-    assert t.task_status_changelog.partitions == t.task_status.partitions == 7
+    assert t.task_status.cleanup_policy == "compact"
+    assert t.task_status.config()["cleanup.policy"] == "compact"
+    assert t.task_status.partitions == t.conversations.partitions == t.llm_usage.partitions == 7
 
 
 def test_the_transcripts_changelog_is_compacted_and_partitioned_like_conversations() -> None:
@@ -75,14 +76,14 @@ def test_the_transcripts_changelog_is_compacted_and_partitioned_like_conversatio
 def test_a_compacted_changelog_keeps_its_latest_values_forever() -> None:
     t = topics()
 
-    for spec in (t.task_status_changelog, t.transcripts_changelog):
+    for spec in (t.task_status, t.transcripts_changelog):
         assert spec.config()["retention.ms"] == "-1", spec.name
 
 
 def test_event_topics_delete_old_records_after_a_retention() -> None:
     t = topics()
 
-    for spec in (t.conversations, t.llm_usage, t.task_status, t.dead_letter):
+    for spec in (t.conversations, t.llm_usage, t.dead_letter):
         assert spec.cleanup_policy == "delete"
         assert int(spec.config()["retention.ms"]) > 0, spec.name
 
@@ -101,7 +102,11 @@ def test_every_registered_event_type_is_published_to_a_declared_event_topic(even
     spec = t.for_event_type(event_type)
 
     assert spec in t.all()
-    assert spec.cleanup_policy == "delete", "changelogs belong to tables, not to producers"
+    if spec is t.task_status:
+        # The one exception: the workers' status table writes it, as its changelog.
+        assert spec.cleanup_policy == "compact"
+    else:
+        assert spec.cleanup_policy == "delete", "changelogs belong to tables, not to producers"
 
 
 @pytest.mark.parametrize(

@@ -118,18 +118,21 @@ if os.environ.get("FEYNMAN_TEST_FAIL_SENDS"):
     from aiokafka.errors import KafkaTimeoutError
     from faust.transport.drivers.aiokafka import Producer
 
-    _rules = [rule.rsplit(":", 1) for rule in os.environ["FEYNMAN_TEST_FAIL_SENDS"].split(",")]
+    _rules: dict[str, set[int]] = {}
+    for _rule in os.environ["FEYNMAN_TEST_FAIL_SENDS"].split(","):
+        _suffix, _nth = _rule.rsplit(":", 1)
+        _rules.setdefault(_suffix, set()).add(int(_nth))
     _sends: Counter[str] = Counter()
     _send = Producer.send
 
     async def _failing_send(self: Producer, topic: str, *args: Any, **kwargs: Any) -> Any:
-        for suffix, nth in _rules:
+        for suffix, nths in _rules.items():
             if topic.endswith(suffix):
                 _sends[suffix] += 1
-                if _sends[suffix] == int(nth):
+                if _sends[suffix] in nths:
                     _effect("send_failed", topic)
                     failed: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-                    failed.set_exception(KafkaTimeoutError(f"test: send {nth} to {topic} fails"))
+                    failed.set_exception(KafkaTimeoutError(f"test: send {_sends[suffix]} to {topic} fails"))
                     return failed
         return await _send(self, topic, *args, **kwargs)
 

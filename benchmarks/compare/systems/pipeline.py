@@ -1,10 +1,9 @@
-"""This pipeline: publish (event + queued status, as the API does) → Kafka → Faust worker → status."""
+"""This pipeline: publish the event (as the API does) → Kafka → Faust worker → its status row."""
 
 from __future__ import annotations
 
-import asyncio
 import sys
-from datetime import UTC, datetime
+from datetime import datetime
 from importlib.metadata import version
 
 import orjson
@@ -12,7 +11,7 @@ import orjson
 from benchmarks.compare.env import BenchEnv
 from benchmarks.compare.jobs import Completion, Job
 from benchmarks.compare.kafka_completions import TopicCompletions
-from benchmarks.compare.status_fill import wait_folded
+from benchmarks.compare.status_fill import wait_committed
 from benchmarks.compare.systems.base import WorkerProcess, bounded
 from benchmarks.compare.systems.processes import spawn, wait_http_ok
 from benchmarks.compare.workers.faust_app import TASK_TYPE
@@ -21,8 +20,8 @@ from feynman.settings import Settings
 from feynman.topic_admin import ensure_topics
 from producers.publisher import Publisher
 from schemas.envelope import new_envelope
-from schemas.events import ChatTurn, TaskStatusChanged
-from schemas.tasks import TaskStatus, task_id
+from schemas.events import ChatTurn
+from schemas.tasks import task_id
 from schemas.topics import Topics
 
 WORKER_APP = "benchmarks.compare.workers.faust_app"
@@ -81,20 +80,8 @@ class Pipeline(WorkerProcess):
         event = new_envelope(
             ChatTurn(session_id=job.session, topic="bench", user_input=f"sleep:{job.sleep_s}")
         )
-        tid = task_id(TASK_TYPE, event.id)
-        self._job_of[tid] = job.id
-        queued = TaskStatusChanged(
-            task_id=tid,
-            task_type=TASK_TYPE,
-            status=TaskStatus.QUEUED,
-            at=datetime.now(UTC),
-            event_id=event.id,
-            event_type=event.type,
-            session_id=job.session,
-        )
-        await asyncio.gather(
-            self._publisher.publish(event), self._publisher.publish(new_envelope(queued, source="api"))
-        )
+        self._job_of[task_id(TASK_TYPE, event.id)] = job.id
+        await self._publisher.publish(event)
 
     async def submit_many(self, jobs: list[Job]) -> None:  # type: ignore[override]
         # Many in flight at once, as many API requests would be; the idempotent
@@ -102,7 +89,7 @@ class Pipeline(WorkerProcess):
         await bounded([self.submit(job) for job in jobs], 512)
 
     async def settle(self) -> None:
-        await wait_folded(
+        await wait_committed(
             self.settings, timeout=1800, failed=lambda: None if self._worker_alive() else "exited"
         )
 
