@@ -237,21 +237,34 @@ def bench_runtime(events: int, repeats: int, limits: str) -> None:
 @click.option("--quick", is_flag=True, help="Small sizes (minutes, not an hour).")
 @click.option("--repeats", default=3, show_default=True, help="Runs of every workload; medians reported.")
 @click.option("--out", type=click.Path(path_type=Path), default=Path("docs/benchmarks.md"), show_default=True)
+@click.option(
+    "--workloads",
+    default="noop,llm,crash,restart",
+    show_default=True,
+    help="Which workloads to run: (a)+(b) noop, (c) llm, (d) crash, (e) restart.",
+)
 @one_line_errors
-def bench_compare(quick: bool, repeats: int, out: Path) -> None:
+def bench_compare(quick: bool, repeats: int, out: Path, workloads: str) -> None:
     """This pipeline vs BackgroundTasks, asyncio.Queue, Celery, RQ, raw aiokafka, Kafka's perf tools."""
     from benchmarks.compare.main import compare
     from benchmarks.compare.report import tables, write
-    from benchmarks.compare.runner import Outcome
+    from benchmarks.compare.runner import ALL, Outcome
     from benchmarks.compare.sizes import FULL, QUICK
 
+    chosen = tuple(w.strip() for w in workloads.split(",") if w.strip())
+    if not chosen or set(chosen) - set(ALL):
+        raise click.BadParameter(f"choose from {', '.join(ALL)}", param_hint="--workloads")
     command = "feynman bench compare" + (" --quick" if quick else "") + f" --repeats {repeats}"
+    if set(chosen) != set(ALL):
+        command += f" --workloads {','.join(chosen)}"
 
     def report(outcome: Outcome, done: int) -> None:
         # After every repeat, so that a run stopped early keeps its finished repeats.
         click.echo(f"written: {write(outcome, out, command, done, repeats)}", err=True)
 
-    outcome = compare(QUICK if quick else FULL, repeats, get_settings().kafka_bootstrap, after_repeat=report)
+    outcome = compare(
+        QUICK if quick else FULL, repeats, get_settings().kafka_bootstrap, chosen, after_repeat=report
+    )
     click.echo(tables(outcome))
 
 

@@ -85,6 +85,9 @@ class Settings(BaseSettings):
     # Events read ahead and in flight per input topic on one worker (the replay
     # lane gets a quarter); bounds memory while slow task types catch up.
     worker_max_pending: int = Field(1000, ge=1, le=100_000)
+    # How long the worker's producer waits to fill a batch of records (status rows, table
+    # rows): a little latency for far fewer produce requests under load.
+    worker_linger_ms: float = Field(2.0, ge=0, le=100)
     # A record larger than this on an input topic is dead-lettered as ``too_large``
     # with a preview of its first bytes (never whole: a dead letter must fit a request).
     max_record_bytes: int = Field(512 * 1024, ge=1024, le=8 * 1024 * 1024)

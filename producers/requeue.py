@@ -56,7 +56,7 @@ class Refused(ValueError):
 
 def requeue_targets(topics: Topics) -> frozenset[str]:
     """Topics a dead letter may be sent back to: those the worker reads events from."""
-    return frozenset({topics.conversations.name, topics.llm_usage.name, topics.task_status.name})
+    return frozenset({topics.conversations.name, topics.llm_usage.name})
 
 
 def resend_of(
@@ -79,6 +79,10 @@ def resend_of(
         raw = base64.b64decode(letter.original_b64, validate=True)
     except (binascii.Error, ValueError):
         raise Refused("original_b64 is not valid base64") from None
+    if letter.original_bytes is not None and len(raw) < letter.original_bytes:
+        raise Refused(
+            f"only a preview of the original record was kept ({len(raw)} of {letter.original_bytes} bytes)"
+        )
     allowed = requeue_targets(topics)
     origin = letter.origin_topic
     if lane == "replay":

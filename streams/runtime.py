@@ -185,8 +185,6 @@ class Runtime:
     # Tasks not yet holding a slot (cancelled on rebalance) and event coroutines.
     _queued: set[asyncio.Task[None]] = field(default_factory=set)
     _event_tasks: set[asyncio.Task[None]] = field(default_factory=set)
-    # Fire-and-forget sends (slow tasks' ``running``), kept referenced until done.
-    _background: set[asyncio.Task[None]] = field(default_factory=set)
     _rebalanced: asyncio.Event = field(default_factory=asyncio.Event)
     _intake_open: bool = True
     # Rows with a retention; task types register their tables before install().
@@ -330,7 +328,7 @@ class Runtime:
         *,
         give_up: Callable[[Exception], Awaitable[Any]] | None = None,
     ) -> T | None:
-        """Run ``work`` until it succeeds, and with it every record it wrote was acknowledged.
+        """Run ``work`` until it succeeds.
 
         A failed send, or any other error escaping ``work``, runs it again in
         place after a pause (``work(redo=True)``): the input stays unacked and
@@ -686,10 +684,12 @@ class Runtime:
                 and done.status is TaskStatus.COMPLETED
                 and generation(envelope.replay_id) <= generation(done.replay_id)
             ):
-                if redo:
-                    statuses.rewrite(tid)  # its earlier send may be the one that failed
-                # Otherwise a redelivery (crash, rebalance) of work this generation already
-                # did: its status row says so, and stays; a newer replay runs it again.
+                if redo or done.worker == self.worker:
+                    # This process wrote the row: its send may be the one that failed, or
+                    # still be in flight from before a rebalance. Sent again, it is awaited.
+                    statuses.rewrite(tid)
+                # A redelivery (crash, rebalance) of work this generation already did: its
+                # status row says so, and stays; a newer replay runs it again.
                 self.metrics.transitions[TaskStatus.SKIPPED.value, task_type.name] += 1
                 return writes
             started_at = datetime.now(UTC)
@@ -762,9 +762,8 @@ class Runtime:
         self, tid: str, task_type: str, envelope: Envelope[Any], attempt: int, started_at: datetime
     ) -> None:
         """A slow task's ``running`` row; its send joins the task's writes (the call keeps its context)."""
-        self.metrics.transitions[TaskStatus.RUNNING.value, task_type] += 1
-        self._statuses.record(
-            self._change(tid, task_type, envelope, TaskStatus.RUNNING, attempt=attempt, started_at=started_at)
+        self.record_status(
+            tid, task_type, envelope, TaskStatus.RUNNING, attempt=attempt, started_at=started_at
         )
 
     @property
@@ -773,7 +772,7 @@ class Runtime:
         return self.statuses
 
     def _outlived(self, row: dict[str, Any], now: datetime) -> dict[str, Any] | None:
-        """A completion marker or cached result: None once older than the result retention."""
+        """A cached result: None once older than the result retention."""
         at = row.get("at")
         if not isinstance(at, str):
             return row  # written before rows carried their time: kept
@@ -838,7 +837,7 @@ class Runtime:
 
     # --- records ----------------------------------------------------------------
 
-    async def status(
+    def record_status(
         self,
         tid: str,
         task_type: str,
@@ -849,43 +848,13 @@ class Runtime:
         error: str | None = None,
         result_ref: str | None = None,
         started_at: datetime | None = None,
-        wait: bool = False,
     ) -> None:
-        """Record one status transition as the task's row; ``wait`` until Kafka acknowledged it.
+        """Record one status transition as the task's row; its send joins the current work's writes.
 
         Written in the partition of the event being processed (the task's input),
         unless the row already holds a transition that supersedes it.
         """
         self.metrics.transitions[status.value, task_type] += 1
-        change = self._change(
-            tid,
-            task_type,
-            envelope,
-            status,
-            attempt=attempt,
-            error=error,
-            result_ref=result_ref,
-            started_at=started_at,
-        )
-        if not wait:
-            self._statuses.record(change)  # its send joins the current work's writes
-            return
-        with collecting() as writes:
-            self._statuses.record(change)
-            await writes.durable(self._rebalanced)
-
-    def _change(
-        self,
-        tid: str,
-        task_type: str,
-        envelope: Envelope[Any] | None,
-        status: TaskStatus,
-        *,
-        attempt: int = 0,
-        error: str | None = None,
-        result_ref: str | None = None,
-        started_at: datetime | None = None,
-    ) -> Envelope[TaskStatusChanged]:
         change = TaskStatusChanged(
             task_id=tid,
             task_type=task_type,
@@ -903,7 +872,16 @@ class Runtime:
             started_at=started_at,
             partition=current_partition(self._statuses.table, tid),
         )
-        return new_envelope(change, source=self.worker)
+        self._statuses.record(new_envelope(change, source=self.worker))
+
+    async def status(self, *args: Any, wait: bool = False, **kwargs: Any) -> None:
+        """:meth:`record_status`; with ``wait``, return once Kafka acknowledged the row."""
+        if not wait:
+            self.record_status(*args, **kwargs)
+            return
+        with collecting() as writes:
+            self.record_status(*args, **kwargs)
+            await writes.durable(self._rebalanced)
 
     async def poison(self, event: EventT[Any], reason: str, error: str) -> str:
         """Dead-letter a record that cannot be read; returns its (position-derived) task id."""

@@ -11,8 +11,10 @@ from collections import Counter
 from collections.abc import Iterator
 
 from prometheus_client import Histogram
-from prometheus_client.core import CounterMetricFamily, Metric
+from prometheus_client.core import Metric
 from prometheus_client.registry import Collector
+
+from streams.metric_families import counter_family
 
 # Handler durations: from a no-op to an LLM call that hits its timeout.
 BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120)
@@ -34,28 +36,22 @@ class TaskMetrics(Collector):
         )
 
     def collect(self) -> Iterator[Metric]:
-        tasks = CounterMetricFamily(
+        yield counter_family(
             "feynman_worker_tasks",
-            "Task status transitions published by this worker (retrying counts retries, dead dead letters)",
-            labels=["task_type", "status"],
+            "Task status transitions recorded by this worker (retrying counts retries, dead dead letters)",
+            ["task_type", "status"],
+            {(task_type, status): n for (status, task_type), n in self.transitions.items()},
         )
-        for (status, task_type), n in sorted(self.transitions.items()):
-            tasks.add_metric([task_type, status], n)
-        yield tasks
-        cache = CounterMetricFamily(
+        yield counter_family(
             "feynman_worker_result_cache",
             "Result cache lookups per task type",
-            labels=["task_type", "result"],
+            ["task_type", "result"],
+            {(task_type, result): n for (result, task_type), n in self.cache.items()},
         )
-        for (result, task_type), n in sorted(self.cache.items()):
-            cache.add_metric([task_type, result], n)
-        yield cache
-        redone = CounterMetricFamily(
+        yield counter_family(
             "feynman_worker_redone",
             "Work done again in place: a record it wrote was not acknowledged, its input stayed unacked",
-            labels=["work"],
+            ["work"],
+            self.redone,
         )
-        for work, n in sorted(self.redone.items()):
-            redone.add_metric([work], n)
-        yield redone
         yield from self.seconds.collect()

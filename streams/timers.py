@@ -39,8 +39,10 @@ from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
 import faust
-from prometheus_client.core import CounterMetricFamily, Metric
+from prometheus_client.core import Metric
 from prometheus_client.registry import Collector
+
+from streams.metric_families import counter_family
 
 log = logging.getLogger(__name__)
 
@@ -57,14 +59,12 @@ class TimerErrors(Collector):
         self.errors[timer] += 0
 
     def collect(self) -> Iterator[Metric]:
-        family = CounterMetricFamily(
+        yield counter_family(
             "feynman_worker_timer_errors",
             "Runs of a worker timer that raised (logged; the timer runs again at its next interval)",
-            labels=["timer"],
+            ["timer"],
+            self.errors,
         )
-        for timer, n in sorted(self.errors.items()):
-            family.add_metric([timer], n)
-        yield family
 
 
 _ERRORS: weakref.WeakKeyDictionary[faust.App, TimerErrors] = weakref.WeakKeyDictionary()
