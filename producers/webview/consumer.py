@@ -33,6 +33,9 @@ log = logging.getLogger(__name__)
 RETRY_S = 2.0
 # How often the partitions and the records still to read are measured.
 CHECK_S = 2.0
+# A fetch returns once this much is there, or after this long.
+FETCH_MIN_BYTES = 256 * 1024
+FETCH_WAIT_MS = 100
 
 
 class ReadModelConsumer:
@@ -82,6 +85,10 @@ class ReadModelConsumer:
                 group_id=None,
                 enable_auto_commit=False,
                 auto_offset_reset="earliest",
+                # A fetch answered for every record the API publishes would cost the API's
+                # one event loop a request per /chat; batches of up to FETCH_WAIT_MS cost little.
+                fetch_min_bytes=FETCH_MIN_BYTES,
+                fetch_max_wait_ms=FETCH_WAIT_MS,
             )
             # Log offsets on connections of their own, not behind the consumer's fetches.
             offsets = offsets_consumer(
