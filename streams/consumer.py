@@ -17,12 +17,14 @@ loses events that were accepted, most visibly after a worker crash:
 
 4. The stream acks records it skips unprocessed (flow stopped during a
    rebalance or recovery, or a stale generation), even when acks are manual.
+5. ``wait_empty`` (before a stop or a rebalance) waits for every event it
+   handed out to be acked, with no deadline.
 
 :class:`SafeConsumer` keeps Faust's bookkeeping but commits only up to an
 unbroken run of acked offsets, ignores delivery gaps (the runtime's
 :class:`streams.inflight.OffsetGate` notices them and rewinds instead), seeks a
-partition back to the first record it would have dropped, and on the topics
-the runtime gates counts only the runtime's own acks.
+partition back to the first record it would have dropped, on the topics the
+runtime gates counts only the runtime's own acks, and bounds ``wait_empty``.
 """
 
 from __future__ import annotations
