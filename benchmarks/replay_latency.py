@@ -1,6 +1,6 @@
 """Live events' end-to-end latency with and without a concurrent replay (figures, not a test).
 
-What the replay lane promises (DESIGN.md: "live traffic keeps its latency
+What the replay lane promises (docs/architecture.md: "live traffic keeps its latency
 while a replay or backfill runs"), measured on a real broker and a real
 worker (``streams.app``, the ``transcript`` task type):
 

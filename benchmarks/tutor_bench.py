@@ -2,7 +2,7 @@
 
     python -m benchmarks.tutor_bench [--runs 500] [--chars 2000]
 
-The chat reply is synchronous with a < 100 ms budget (DESIGN.md), so the tutor must stay
+The chat reply is synchronous with a < 100 ms budget (docs/architecture.md), so the tutor must stay
 well under 10 ms. Inputs are built from the test corpus (tests/producers/tutor/corpus),
 cut to exactly ``--chars`` characters, a few different ones per language so that no
 single text is measured alone; each call also carries a short-term memory of two earlier

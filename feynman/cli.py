@@ -1,4 +1,4 @@
-"""The ``feynman`` command (DESIGN.md contract 4).
+"""The ``feynman`` command (docs/architecture.md, contract 4).
 
 Every failure the project raises on purpose ends as one line on stderr and a
 non-zero exit code; tracebacks are for bugs.

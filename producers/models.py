@@ -22,7 +22,7 @@ EXAMPLE_EVENT = {
 
 
 class EventIn(BaseModel):
-    """An envelope (DESIGN.md contract 2). ``id`` and ``ts`` are filled in when absent."""
+    """An envelope (docs/architecture.md, contract 2). ``id`` and ``ts`` are filled in when absent."""
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [EXAMPLE_EVENT]})
 

@@ -1,4 +1,4 @@
-"""The seed service's routes: ``POST /chat`` and ``POST /memorize`` (DESIGN.md contract 1).
+"""The seed service's routes: ``POST /chat`` and ``POST /memorize`` (docs/architecture.md, contract 1).
 
 The reply goes out only after Kafka acknowledged the turn's event and the
 queued status of its tasks; an ``Idempotency-Key`` makes a retried request

@@ -1,4 +1,4 @@
-"""The envelope every record on an event topic carries (DESIGN.md contract 2).
+"""The envelope every record on an event topic carries (docs/architecture.md, contract 2).
 
 ``{"id", "type", "v", "ts", "data", "trace_id"?, "source"?, "replay"?}`` as
 UTF-8 JSON, encoded with orjson. ``replay`` (``{"id", "tasks"?}``) marks a

@@ -154,7 +154,7 @@ class _Runner:
 
 
 def check_key(key: str | None, envelope: Envelope[Any]) -> None:
-    """The record's key must be the event's ordering key (DESIGN.md contract 2).
+    """The record's key must be the event's ordering key (docs/architecture.md, contract 2).
 
     Tables keyed by session live in the partition of the record's key; a record
     keyed otherwise would land its state where no lookup finds it and break

@@ -1,4 +1,4 @@
-"""The envelope (DESIGN.md contract 2): its codec, its ids, its errors, its Kafka key."""
+"""The envelope (docs/architecture.md, contract 2): its codec, its ids, its errors, its Kafka key."""
 
 from __future__ import annotations
 

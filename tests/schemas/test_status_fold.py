@@ -1,4 +1,4 @@
-"""The task status fold: a monotonic state machine over status events (DESIGN.md "Task model")."""
+"""The task status fold: a monotonic state machine over status events (docs/architecture.md, "Task model")."""
 
 from __future__ import annotations
 

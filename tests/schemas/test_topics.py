@@ -1,4 +1,4 @@
-"""Topic declarations (DESIGN.md contract 3): names, partitions, configs, routing by event type."""
+"""Topic declarations (docs/architecture.md, contract 3): names, partitions, configs, routing by type."""
 
 from __future__ import annotations
 
