@@ -62,11 +62,7 @@ def fold(current: dict[str, Any] | None, change: TaskStatusChanged) -> dict[str,
     elif generation(change.replay_id) > generation(current.get("replay_id")):
         record = _restart(current, change)
     else:
-        cur_status = TaskStatus(current["status"])
-        stale = cur_status.terminal or _rank(change.status, change.attempt) <= _rank(
-            cur_status, current["retry_count"]
-        )
-        if stale:
+        if not _advances(TaskStatus(current["status"]), current["retry_count"], change):
             filled = _fill_times(dict(current), change)
             return filled if filled != current else None
         record = dict(current)
@@ -118,9 +114,13 @@ def supersedes(current: TaskStatusChanged | None, change: TaskStatusChanged) -> 
         return True
     if generation(change.replay_id) != generation(current.replay_id):
         return generation(change.replay_id) > generation(current.replay_id)
-    if current.status.terminal:
-        return False
-    return _rank(change.status, change.attempt) > _rank(current.status, current.attempt)
+    return _advances(current.status, current.attempt, change)
+
+
+def _advances(status: TaskStatus, attempt: int, change: TaskStatusChanged) -> bool:
+    """Within one generation: a terminal status absorbs everything; otherwise the later
+    ``(attempt, phase)`` wins."""
+    return not status.terminal and _rank(change.status, change.attempt) > _rank(status, attempt)
 
 
 def _restart(current: dict[str, Any], change: TaskStatusChanged) -> dict[str, Any]:

@@ -514,7 +514,7 @@ class Runtime:
         runner = self._runners.get(name)
         if runner is None:
             return asyncio.ensure_future(
-                self._persist(lambda _redo: self._no_handler(name, envelope, origin), name)
+                self._persist(functools.partial(_ignore_redo, self._no_handler, name, envelope, origin), name)
             )
         key = origin.key or envelope.id
         previous, mine = runner.order.enter(key) if runner.task_type.ordered else (None, None)

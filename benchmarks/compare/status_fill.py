@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import random
-import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import httpx
 import orjson
 import redis
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka import AIOKafkaProducer
 
 from feynman.settings import Settings
 from schemas.envelope import encode, new_envelope
@@ -65,32 +63,6 @@ async def fill_status_topic(settings: Settings, count: int) -> list[str]:
     finally:
         await producer.stop()
     return ids
-
-
-async def wait_committed(settings: Settings, timeout: float, failed: Callable[[], object]) -> None:
-    """Until the worker's group committed the input topic up to its end (or ``failed()`` is truthy)."""
-    spec = Topics.from_settings(settings).conversations
-    consumer = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap)
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
-    await consumer.start()
-    await admin.start()
-    try:
-        # From the declared spec: a consumer that subscribed to nothing knows no
-        # topic's partitions, and an empty list would count as done at once.
-        tps = [TopicPartition(spec.name, p) for p in range(spec.partitions)]
-        ends = await consumer.end_offsets(tps)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            committed = await admin.list_consumer_group_offsets(settings.app_id)
-            if all(end == 0 or (tp in committed and committed[tp].offset >= end) for tp, end in ends.items()):
-                return
-            if failed():
-                raise RuntimeError(f"the worker failed: {failed()}")
-            await asyncio.sleep(0.5)
-        raise RuntimeError(f"the worker did not commit its input within {timeout}s")
-    finally:
-        await admin.close()
-        await consumer.stop()
 
 
 async def sample_kept(base_url: str, ids: list[str], sample: int = 50) -> float:

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
 import sys
+import time
+from collections.abc import Callable
 from datetime import datetime
 from importlib.metadata import version
 
 import orjson
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
 
 from benchmarks.compare.env import BenchEnv
 from benchmarks.compare.jobs import Completion, Job
 from benchmarks.compare.kafka_completions import TopicCompletions
-from benchmarks.compare.status_fill import wait_committed
 from benchmarks.compare.systems.base import WorkerProcess, bounded
 from benchmarks.compare.systems.processes import spawn, wait_http_ok
 from benchmarks.compare.workers.faust_app import TASK_TYPE
@@ -23,6 +27,33 @@ from schemas.envelope import new_envelope
 from schemas.events import ChatTurn
 from schemas.tasks import task_id
 from schemas.topics import Topics
+
+
+async def wait_committed(settings: Settings, timeout: float, failed: Callable[[], object]) -> None:
+    """Until the worker's group committed the input topic up to its end (or ``failed()`` is truthy)."""
+    spec = Topics.from_settings(settings).conversations
+    consumer = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap)
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
+    await consumer.start()
+    await admin.start()
+    try:
+        # From the declared spec: a consumer that subscribed to nothing knows no
+        # topic's partitions, and an empty list would count as done at once.
+        tps = [TopicPartition(spec.name, p) for p in range(spec.partitions)]
+        ends = await consumer.end_offsets(tps)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            committed = await admin.list_consumer_group_offsets(settings.app_id)
+            if all(end == 0 or (tp in committed and committed[tp].offset >= end) for tp, end in ends.items()):
+                return
+            if failed():
+                raise RuntimeError(f"the worker failed: {failed()}")
+            await asyncio.sleep(0.5)
+        raise RuntimeError(f"the worker did not commit its input within {timeout}s")
+    finally:
+        await admin.close()
+        await consumer.stop()
+
 
 WORKER_APP = "benchmarks.compare.workers.faust_app"
 
