@@ -4,7 +4,9 @@ What the replay lane promises (docs/architecture.md: "live traffic keeps its lat
 while a replay or backfill runs"), measured on a real broker and a real
 worker (``streams.app``, the ``transcript`` task type):
 
-1. ``--events`` chat turns are published and processed once (the history).
+1. ``--events`` chat turns are published before the worker starts (the
+   history), and the worker's group is committed past them: history that was
+   processed long ago, without spending hours processing it here first.
 2. Baseline: live turns at ``--rate`` per second for ``--duration`` seconds;
    latency = from the send until the task's ``completed`` status is read
    back from the task-status topic.
@@ -29,7 +31,7 @@ from pathlib import Path
 
 import click
 import httpx
-from aiokafka import AIOKafkaConsumer
+from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from feynman.processes import Child, child_env, free_port, worker_command
 from feynman.settings import Settings
@@ -99,28 +101,46 @@ def pct(values: list[float], q: float) -> float:
     return statistics.quantiles(values, n=1000)[int(q * 1000) - 1] if len(values) > 1 else float("nan")
 
 
-async def measure(settings: Settings, events: int, rate: float, duration: float) -> None:
+async def publish_history(settings: Settings, events: int) -> list[str]:
+    """The history's transcript task ids; the worker's group is committed past it (already processed)."""
     topics = Topics.from_settings(settings)
     raise_on_mismatch(await ensure_topics(settings.bootstrap_servers, topics.all()))
+    publisher = Publisher(settings)
+    await publisher.start()
+    history: list[str] = []
+    try:
+        with click.progressbar(range(0, events, 1000), label=f"publishing {events:,} history events") as bar:
+            for i in bar:
+                chunk = [
+                    new_envelope(
+                        ChatTurn(session_id=f"h{j % HISTORY_SESSIONS}", topic="t", user_input=f"h {j}")
+                    )
+                    for j in range(i, min(events, i + 1000))
+                ]
+                await publisher.publish_all(chunk)
+                history += [task_id("transcript", e.id) for e in chunk]
+    finally:
+        await publisher.stop()
+    group = AIOKafkaConsumer(
+        bootstrap_servers=settings.bootstrap_servers, group_id=settings.app_id, enable_auto_commit=False
+    )
+    await group.start()
+    try:
+        name = topics.conversations.name
+        tps = [TopicPartition(name, p) for p in range(topics.conversations.partitions)]
+        group.assign(tps)
+        await group.commit(await group.end_offsets(tps))
+    finally:
+        await group.stop()
+    return history
+
+
+async def measure(settings: Settings, history: list[str], rate: float, duration: float) -> None:
     done, stop = Completions(), asyncio.Event()
     follower = asyncio.create_task(done.follow(settings, stop))
     publisher = Publisher(settings)
     await publisher.start()
     try:
-        click.echo(f"publishing {events} history events ...")
-        history = []
-        for i in range(0, events, 1000):
-            chunk = [
-                new_envelope(ChatTurn(session_id=f"h{j % HISTORY_SESSIONS}", topic="t", user_input=f"h {j}"))
-                for j in range(i, min(events, i + 1000))
-            ]
-            await publisher.publish_all(chunk)
-            history += [task_id("transcript", e.id) for e in chunk]
-        started = time.perf_counter()
-        while done.count(history, None) < len(history):
-            await asyncio.sleep(0.5)
-        click.echo(f"history processed once in {time.perf_counter() - started:.1f} s")
-
         base = await live_load(publisher, done, rate, duration, "a")
 
         checkpoint = await plan(settings, Selection(source="conversations"), settings.replay_checkpoint_dir)
@@ -162,11 +182,12 @@ def main(bootstrap: str, events: int, rate: float, duration: float) -> None:
             topic_partitions=4,
             worker_web_port=free_port(),
         )
+        history = asyncio.run(publish_history(settings, events))
         env = child_env(settings)
         worker = Child.spawn("worker", worker_command("warn"), env, Path(tmp) / "logs")
         try:
             _wait_ready(settings, worker)
-            asyncio.run(measure(settings, events, rate, duration))
+            asyncio.run(measure(settings, history, rate, duration))
         finally:
             worker.stop()
 

@@ -3,9 +3,11 @@
 Two measurements, side by side in one run on one broker:
 
 1. No-op events per second through the runtime (a worker with one no-op task
-   type: decode, status running and completed, the completed marker, acks in
-   offset order) against raw aiokafka doing the least a durable consumer can:
-   consume, produce one status record, commit.
+   type: decode, its status row acknowledged, acks in offset order) against
+   raw aiokafka doing the least a durable consumer can (consume, produce one
+   status record, commit) and against a bare Faust agent on the worker's own
+   configuration (``benchmarks/compare/workers/faust_floor.py``): what Faust
+   costs per event before any work, the floor under the runtime.
 2. An LLM-like handler (sleeps 1-5 s, seeded) as the in-flight limit grows:
    tasks per second and the speed-up over one in flight, with a check that
    each session's tasks ran in the order they were published.
@@ -24,6 +26,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
@@ -35,7 +38,9 @@ from schemas import ChatTurn, decode, encode, new_envelope
 from schemas.topics import Topics
 
 WORKER_APP = "benchmarks.compare.workers.faust_app"
+FLOOR_APP = "benchmarks.compare.workers.faust_floor"
 Progress = Callable[[str], None]
+FLOOR_TAKE = 500
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,9 +70,9 @@ def deployment(bootstrap: str, data_dir: Path, port: int) -> Settings:
 
 
 @contextmanager
-def worker(settings: Settings, in_flight: int) -> Iterator[None]:
-    env = {**child_env(settings), "FEYNMAN_BENCH_CONCURRENCY": str(in_flight)}
-    child = Child.spawn("worker", worker_command("warn", WORKER_APP), env, settings.data_dir / "logs")
+def worker(settings: Settings, in_flight: int, app: str = WORKER_APP, **extra_env: str) -> Iterator[None]:
+    env = {**child_env(settings), "FEYNMAN_BENCH_CONCURRENCY": str(in_flight), **extra_env}
+    child = Child.spawn("worker", worker_command("warn", app), env, settings.data_dir / "logs")
     try:
         if not wait_http(f"{settings.worker_base_url}/health/", child, 120):
             raise RuntimeError(f"worker did not start:\n{child.tail(30)}")
@@ -113,19 +118,43 @@ async def completions(settings: Settings, count: int, timeout: float) -> dict[st
         return done
 
 
+async def records(settings: Settings, count: int, timeout: float) -> None:
+    """Until ``count`` records are on the status topic (the Faust floor's copies)."""
+    topic = Topics.from_settings(settings).task_status
+    tps = [TopicPartition(topic.name, p) for p in range(topic.partitions)]
+    async with reading_from_start(settings.kafka_bootstrap, tps) as consumer:
+        seen, deadline = 0, time.monotonic() + timeout
+        while seen < count:
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"only {seen} of {count} records arrived in {timeout:g} s")
+            seen += sum(len(r) for r in (await consumer.getmany(timeout_ms=300)).values())
+
+
+def _worker_rate(settings: Settings, events: int, done: Callable[..., Any]) -> float:
+    """No-op events per second, publishing to the running worker until ``done`` saw them all."""
+    turns = [(f"s{n % 200}", "sleep:0") for n in range(events)]
+
+    async def run() -> float:
+        started = time.perf_counter()
+        waiting = asyncio.ensure_future(done(settings, events, timeout=600))
+        await publish(settings, turns)
+        await waiting
+        return events / (time.perf_counter() - started)
+
+    return asyncio.run(run())
+
+
 def runtime_noop_rate(bootstrap: str, data_dir: Path, port: int, events: int) -> float:
     settings = deployment(bootstrap, data_dir, port)
     with worker(settings, in_flight=100):
-        turns = [(f"s{n % 200}", "sleep:0") for n in range(events)]
+        return _worker_rate(settings, events, completions)
 
-        async def run() -> float:
-            started = time.perf_counter()
-            waiting = asyncio.ensure_future(completions(settings, events, timeout=600))
-            await publish(settings, turns)
-            await waiting
-            return events / (time.perf_counter() - started)
 
-        return asyncio.run(run())
+def faust_floor_rate(bootstrap: str, data_dir: Path, port: int, events: int, take: int = 0) -> float:
+    """A bare Faust agent on the same worker configuration (one event at a time, or ``take`` at once)."""
+    settings = deployment(bootstrap, data_dir, port)
+    with worker(settings, in_flight=1, app=FLOOR_APP, FEYNMAN_FLOOR_TAKE=str(take)):
+        return _worker_rate(settings, events, records)
 
 
 async def raw_aiokafka_rate(settings: Settings, events: int) -> float:
@@ -199,21 +228,33 @@ def run(
     progress: Progress,
 ) -> str:
     """Both measurements; returns the report (Markdown)."""
-    runtime_rates, raw_rates = [], []
+    paths: dict[str, Callable[[], float]] = {
+        "raw aiokafka: consume, produce a status, commit": lambda: asyncio.run(
+            raw_aiokafka_rate(deployment(bootstrap, data_dir, port), events)
+        ),
+        "bare Faust agent, one event at a time": lambda: faust_floor_rate(bootstrap, data_dir, port, events),
+        f"bare Faust agent, stream.take_events({FLOOR_TAKE})": lambda: faust_floor_rate(
+            bootstrap, data_dir, port, events, take=FLOOR_TAKE
+        ),
+        "the runtime, 100 in flight": lambda: runtime_noop_rate(bootstrap, data_dir, port, events),
+    }
+    rates: dict[str, list[float]] = {path: [] for path in paths}
     for n in range(repeats):
-        progress(f"no-op run {n + 1}/{repeats}: raw aiokafka")
-        raw_rates.append(asyncio.run(raw_aiokafka_rate(deployment(bootstrap, data_dir, port), events)))
-        progress(f"no-op run {n + 1}/{repeats}: runtime")
-        runtime_rates.append(runtime_noop_rate(bootstrap, data_dir, port, events))
-    runtime, raw = statistics.median(runtime_rates), statistics.median(raw_rates)
+        for path, measure in paths.items():
+            progress(f"no-op run {n + 1}/{repeats}: {path}")
+            rates[path].append(measure())
+    raw = statistics.median(next(iter(rates.values())))
     lines = [
-        f"### No-op events/s ({events} events, median of {repeats})",
+        f"### No-op events/s ({events} events, median of {repeats}, runs in brackets)",
         "",
-        "| path | events/s |",
-        "|---|---:|",
-        f"| raw aiokafka: consume, produce a status, commit | {raw:,.0f} |",
-        f"| the runtime, 100 in flight | {runtime:,.0f} |",
-        f"| ratio runtime / raw | {runtime / raw:.2f} |",
+        "| path | events/s | runs | / raw aiokafka |",
+        "|---|---:|---|---:|",
+    ]
+    for path, runs in rates.items():
+        median = statistics.median(runs)
+        spread = ", ".join(f"{run:,.0f}" for run in runs)
+        lines.append(f"| {path} | {median:,.0f} | {spread} | {median / raw:.2f} |")
+    lines += [
         "",
         "### LLM-like handler (sleep 1-5 s), in-flight limit growing",
         "",

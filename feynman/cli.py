@@ -213,23 +213,36 @@ def bench_chat(rates: str, duration: float, warmup: float) -> None:
 @click.option("--limits", default="1,4,16,64,256", show_default=True, help="In-flight limits to measure.")
 @one_line_errors
 def bench_runtime(events: int, repeats: int, limits: str) -> None:
-    """The runtime's no-op rate vs raw aiokafka, and LLM-like throughput as in-flight grows."""
+    """No-op rate: the runtime vs raw aiokafka and a bare Faust agent; LLM-like rate as in-flight grows."""
+    from benchmarks.runtime_bench import run
+
+    limits_run = tuple(int(n) for n in limits.split(",") if n.strip())
+    _bench_in_scratch_dir("runtime", run, events=events, repeats=repeats, limits=limits_run)
+
+
+@bench.command("status")
+@click.option("--tasks", default=10_000, show_default=True, help="No-op tasks per burst.")
+@click.option("--repeats", default=2, show_default=True, help="Bursts; each on a fresh deployment.")
+@one_line_errors
+def bench_status(tasks: int, repeats: int) -> None:
+    """How soon a completed status is readable on the API after a burst of no-op tasks."""
+    from benchmarks.status_burst import run
+
+    _bench_in_scratch_dir("status", run, tasks=tasks, repeats=repeats)
+
+
+def _to_stderr(line: str) -> None:
+    click.echo(line, err=True)
+
+
+def _bench_in_scratch_dir(name: str, run: Callable[..., str], **options: Any) -> None:
+    """Run a benchmark on the configured broker, in a throwaway directory; print its report."""
     import tempfile
 
-    from benchmarks.runtime_bench import run
     from feynman.processes import free_port
 
-    settings = get_settings()
-    with tempfile.TemporaryDirectory(prefix="feynman-bench-runtime-") as data:
-        report = run(
-            settings.kafka_bootstrap,
-            Path(data),
-            free_port(),
-            events=events,
-            repeats=repeats,
-            limits=tuple(int(n) for n in limits.split(",") if n.strip()),
-            progress=lambda line: click.echo(line, err=True),
-        )
+    with tempfile.TemporaryDirectory(prefix=f"feynman-bench-{name}-") as data:
+        report = run(get_settings().kafka_bootstrap, Path(data), free_port(), progress=_to_stderr, **options)
     click.echo(report)
 
 

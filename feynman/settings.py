@@ -66,7 +66,7 @@ class Settings(BaseSettings):
     # The address the worker's web server binds to; defaults to worker_host.
     worker_bind: str | None = None
     worker_web_port: int = 6066
-    store: str = "memory://"
+    store: str = "rocksdb://"
     # How long the group waits for a silent worker before moving its partitions
     # (a crashed worker's work resumes elsewhere after this).
     worker_session_timeout_s: float = Field(30.0, ge=6, le=300)

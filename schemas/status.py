@@ -12,6 +12,7 @@ transition of an older generation, however late, changes nothing.
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
 from typing import Any
 
@@ -42,8 +43,10 @@ def generation(replay_id: str | None) -> tuple[int, str]:
     return (0, "") if replay_id is None else (1, replay_id)
 
 
+@functools.lru_cache(maxsize=4096)
 def _iso(at: datetime) -> str:
-    # Fixed width (microseconds always present), so the strings sort like the times.
+    # Fixed width (microseconds always present), so the strings sort like the times. Cached:
+    # a fold formats the same few times several times, and read models fold every record.
     return rfc3339(at)
 
 
@@ -87,8 +90,9 @@ def queued(envelope: Envelope[Any]) -> list[TaskStatusChanged]:
     state, and whoever reads the event (the API that published it, every read
     model) derives the same transitions from it.
     """
+    # Built without validation: every field comes from an envelope validated already.
     return [
-        TaskStatusChanged(
+        TaskStatusChanged.model_construct(
             task_id=task_id(task_type, envelope.id),
             task_type=task_type,
             status=TaskStatus.QUEUED,

@@ -27,19 +27,14 @@ from streams import (
 from streams.consumer import PipelineApp
 from streams.runtime import Runtime
 from streams.tasks import TaskType
+from streams.worker import PipelineWorker
 
 
-def create_app(
-    settings: Settings,
-    *,
-    task_types: Sequence[TaskType] = (),
-    routes: Mapping[str, tuple[str, ...]] | None = None,
-) -> faust.App:
-    """The worker's app; ``task_types`` and ``routes`` add to the built-in ones (tests use them)."""
-    topics = Topics.from_settings(settings)
+def pipeline_app(settings: Settings) -> PipelineApp:
+    """A Faust app configured as the worker's, with no agents or tables yet."""
     # Faust creates only the last level of its datadir.
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    app = PipelineApp(
+    return PipelineApp(
         settings.app_id,
         broker=[f"kafka://{server}" for server in settings.bootstrap_servers],
         store=settings.store,
@@ -61,7 +56,19 @@ def create_app(
         web_bind=settings.worker_bind or settings.worker_host,
         web_port=settings.worker_web_port,
         canonical_url=f"http://{settings.worker_host}:{settings.worker_web_port}",
+        Worker=PipelineWorker,
     )
+
+
+def create_app(
+    settings: Settings,
+    *,
+    task_types: Sequence[TaskType] = (),
+    routes: Mapping[str, tuple[str, ...]] | None = None,
+) -> faust.App:
+    """The worker's app; ``task_types`` and ``routes`` add to the built-in ones (tests use them)."""
+    topics = Topics.from_settings(settings)
+    app = pipeline_app(settings)
     rt = Runtime(app=app, settings=settings, topics=topics, routes={**TASK_ROUTES, **(routes or {})})
     monitor = monitoring.Monitor(rt)
     probe = health.install(app, stall_after_s=settings.worker_stall_after_s, collectors=[monitor, rt.metrics])

@@ -684,10 +684,12 @@ class Runtime:
                 and done.status is TaskStatus.COMPLETED
                 and generation(envelope.replay_id) <= generation(done.replay_id)
             ):
-                if redo or done.worker == self.worker:
-                    # This process wrote the row: its send may be the one that failed, or
-                    # still be in flight from before a rebalance. Sent again, it is awaited.
-                    statuses.rewrite(tid)
+                # The row is sent again and awaited. Its earlier send may be the one
+                # that failed, or still be in flight from before a rebalance. And a
+                # RocksDB store keeps rows written just before a crash whose send never
+                # reached Kafka. A redelivery is where any of these shows up, and
+                # redeliveries are rare, so this costs nothing in the steady state.
+                statuses.rewrite(tid)
                 # A redelivery (crash, rebalance) of work this generation already did: its
                 # status row says so, and stays; a newer replay runs it again.
                 self.metrics.transitions[TaskStatus.SKIPPED.value, task_type.name] += 1

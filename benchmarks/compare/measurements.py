@@ -17,9 +17,21 @@ class Figure:
     repeat: int = 0
 
 
-def medians(figures: list[Figure]) -> dict[tuple[str, str, str, str], float]:
-    """(workload, param, metric, system) -> median over repeats."""
-    groups: dict[tuple[str, str, str, str], list[float]] = defaultdict(list)
+Key = tuple[str, str, str, str]  # (workload, param, metric, system)
+
+
+def _groups(figures: list[Figure]) -> dict[Key, list[float]]:
+    groups: dict[Key, list[float]] = defaultdict(list)
     for f in figures:
         groups[(f.workload, f.param, f.metric, f.system)].append(f.value)
-    return {k: statistics.median(v) for k, v in groups.items()}
+    return groups
+
+
+def medians(figures: list[Figure]) -> dict[Key, float]:
+    """(workload, param, metric, system) -> median over repeats."""
+    return {k: statistics.median(v) for k, v in _groups(figures).items()}
+
+
+def spreads(figures: list[Figure]) -> dict[Key, tuple[float, float]]:
+    """(workload, param, metric, system) -> lowest and highest value over repeats."""
+    return {k: (min(v), max(v)) for k, v in _groups(figures).items()}

@@ -7,12 +7,12 @@ import platform
 from datetime import UTC, datetime
 from pathlib import Path
 
-from benchmarks.compare.measurements import medians
+from benchmarks.compare.measurements import medians, spreads
 from benchmarks.compare.runner import Outcome
 
 PIPELINE = "this pipeline"
 # The row every other row of a workload is divided by.
-BASE = {"restart": "this pipeline, memory://"}
+BASE = {"restart": "this pipeline, rocksdb://"}
 # Metrics where more is better; every other metric is better when lower.
 HIGHER_IS_BETTER = frozenset({"tasks/s", "submit/s", "entries kept %"})
 # Per workload: the metrics shown, in order.
@@ -41,7 +41,7 @@ def _fmt(value: float) -> str:
 
 
 def tables(outcome: Outcome) -> str:
-    med = medians(outcome.figures)
+    med, spread = medians(outcome.figures), spreads(outcome.figures)
     out: list[str] = []
     for workload, metrics in TABLES.items():
         rows = sorted({(p, s) for (w, p, _, s) in med if w == workload}, key=lambda r: (_order(r[0]), r[1]))
@@ -61,7 +61,9 @@ def tables(outcome: Outcome) -> str:
                 ratio = (
                     value / base if base and not math.isnan(base) and not math.isnan(value) else float("nan")
                 )
-                cells.append(f"{_fmt(value)} | {'n/a' if math.isnan(ratio) else f'{ratio:.2f}x'}")
+                low, high = spread.get((workload, param, m, system), (value, value))
+                shown_value = _fmt(value) if low == high else f"{_fmt(value)} ({_fmt(low)} to {_fmt(high)})"
+                cells.append(f"{shown_value} | {'n/a' if math.isnan(ratio) else f'{ratio:.2f}x'}")
             out.append(f"| {param or '-'} | {system} | " + " | ".join(cells) + " |")
         out.append("")
     return "\n".join(out)
@@ -72,7 +74,8 @@ def _head(metric: str) -> str:
 
 
 READING = (
-    "Each table gives the median of a figure over the repeats and, beside it, that median divided "
+    "Each table gives the median of a figure over the repeats, with the lowest and highest run in "
+    "brackets when they differ, and, beside it, that median divided "
     "by this pipeline's in the same row group (`vs pipeline`). ↑ marks a figure where more is "
     "better (tasks/s, submit/s, entries kept %): there a ratio above 1x means the other system did "
     "better than the pipeline. ↓ marks a figure where less is better (latencies, completion, "

@@ -29,7 +29,7 @@ NOOP_CONCURRENCY = {
 
 SUBMIT_PATHS = (
     "How jobs are handed over: this pipeline's by the bench process with the API's own publisher "
-    "(the event and its queued status, idempotent, acks=all), without the HTTP hop in front of it, so "
+    "(one record, the event, idempotent, acks=all), without the HTTP hop in front of it, so "
     "(a) measures the worker rather than an HTTP client; FastAPI BackgroundTasks' by one HTTP POST "
     "each, which that design cannot do without, so its submit/s and tasks/s are bounded by HTTP "
     "requests from a Python client; Celery's and RQ's by their client libraries; raw aiokafka's by a "
@@ -139,9 +139,7 @@ async def crash_workload(
 async def restart_workload(
     env: BenchEnv, systems: list[System], sizes: Sizes, step: Step, outcome: Outcome, progress: Progress
 ) -> None:
-    stores = ["memory://"] + (["rocksdb://"] if restart.rocksdb_available() else [])
-    if len(stores) == 1 and step.repeat == 0:
-        outcome.notes.append("(e) rocksdb:// not measured: rocksdict is not installed")
+    stores = ["rocksdb://", "memory://"]
     outcome.concurrency["this pipeline (restart)"] = (
         "1 Faust worker, task type concurrency=16, stopped with SIGTERM"
     )
@@ -184,8 +182,8 @@ def run(
     outcome = Outcome(versions=versions.collect())
     outcome.notes.append(
         f"Warm-up, not counted: (a) and (b) {sizes.warmup_tasks:,} jobs after each system starts, and "
-        "(b) starts each rate once the system is idle (this pipeline: its status table has folded "
-        f"every earlier status) and leaves out the rate's first {sizes.rate_warmup_s:g} s; (c), (d) "
+        "(b) starts each rate once the system is idle (this pipeline: its group committed "
+        f"every earlier event) and leaves out the rate's first {sizes.rate_warmup_s:g} s; (c), (d) "
         "and (e) 20 jobs after each start; the Kafka perf tools time themselves after the JVM started."
     )
     outcome.notes.append(SUBMIT_PATHS)

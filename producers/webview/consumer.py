@@ -36,6 +36,9 @@ CHECK_S = 2.0
 # A fetch returns once this much is there, or after this long.
 FETCH_MIN_BYTES = 256 * 1024
 FETCH_WAIT_MS = 100
+# Records applied between two looks at the event loop: a burst's backlog applied in one
+# go would hold every request, and the status rows behind it, for up to a second.
+BATCH_RECORDS = 500
 
 
 class ReadModelConsumer:
@@ -128,7 +131,7 @@ class ReadModelConsumer:
             if not assigned:
                 await asyncio.sleep(CHECK_S)
                 continue
-            batches = await consumer.getmany(timeout_ms=500, max_records=5000)
+            batches = await consumer.getmany(timeout_ms=500, max_records=BATCH_RECORDS)
             now = datetime.now(UTC)
             for tp, records in batches.items():
                 for record in records:

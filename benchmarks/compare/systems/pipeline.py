@@ -62,7 +62,7 @@ class Pipeline(WorkerProcess):
     name = "this pipeline"
     durable = True
 
-    def __init__(self, env: BenchEnv, *, store: str = "memory://") -> None:
+    def __init__(self, env: BenchEnv, *, store: str | None = None) -> None:
         self._env = env
         self._store = store
         self._settings: Settings | None = None
@@ -79,7 +79,8 @@ class Pipeline(WorkerProcess):
 
     async def start(self, concurrency: int) -> None:
         self._concurrency = concurrency
-        self._settings = self._env.settings().model_copy(update={"store": self._store})
+        settings = self._env.settings()
+        self._settings = settings.model_copy(update={"store": self._store}) if self._store else settings
         topics = Topics.from_settings(self.settings)
         await ensure_topics(self.settings.bootstrap_servers, topics.all())
         self._publisher = Publisher(self.settings)
@@ -146,7 +147,7 @@ class Pipeline(WorkerProcess):
     def concurrency_note(self, concurrency: int) -> str:
         return (
             f"1 Faust worker process, task type concurrency={concurrency} (asyncio), per-session order, "
-            f"{self._env.partitions} partitions, store {self._store}"
+            f"{self._env.partitions} partitions, store {self._store or self._env.settings().store}"
         )
 
     def version(self) -> str:

@@ -2,7 +2,10 @@
 
 This pipeline keeps task status in a changelog-backed table: a worker that
 restarts rebuilds it (memory store: from the whole changelog; RocksDB: from
-its files plus the changelog's tail). Celery and RQ keep results in Redis, so
+its files plus the changelog's tail). The entries are written straight to the
+changelog (a million tasks through the worker would take the better part of an
+hour here), so a RocksDB worker is restarted once, unmeasured, to hold them in
+its files as it would had it written them. Celery and RQ keep results in Redis, so
 their worker has nothing to rebuild; their state store's own restart, Redis
 reloading its append-only file, is the part that grows with the entries, and
 is measured as a row of its own.
@@ -66,6 +69,11 @@ async def pipeline(env: BenchEnv, store: str, entries: int, *, repeat: int, note
         ids = await fill_status_topic(system.settings, entries)
         if worker_crashes(logs) is not None:
             return []  # the note below says why
+        if store != "memory://":
+            # The rows were written past the worker, straight to its changelog: one restart
+            # takes them into its local store, as if it had written them itself.
+            await system.stop_worker()
+            await system.start_worker()
         await system.stop_worker()
         spawned = time.monotonic()
         await system.start_worker()
@@ -119,11 +127,3 @@ def redis_restart(data_dir: Path, entries: int, *, repeat: int) -> list[Figure]:
         Figure(WORKLOAD, REDIS_RESTART, "ready s", ready, repeat=repeat),
         Figure(WORKLOAD, REDIS_RESTART, "entries kept %", kept, repeat=repeat),
     ]
-
-
-def rocksdb_available() -> bool:
-    try:
-        import rocksdict  # noqa: F401
-    except ImportError:
-        return False
-    return True
