@@ -31,14 +31,14 @@ import click
 import httpx
 from fastapi import BackgroundTasks, FastAPI
 
-from feynman.processes import child_env, free_port
-from feynman.settings import Settings
-from producers.models import ChatRequest, ChatResponse, MemoryItem
-from producers.tutor import Turn, remember, warm_up
-from producers.tutor import ask as tutor_ask
+from compose.processes import child_env, free_port
+from domain.transcript import record_turn
+from domain.tutor import Turn, remember, warm_up
+from domain.tutor import ask as tutor_ask
+from foundation.settings import Settings
+from producers.api_models import ChatRequest, ChatResponse, MemoryItem
 from schemas.envelope import new_event_id, rfc3339
 from schemas.tasks import task_id
-from streams.domain.transcript import record_turn
 
 EXPLANATION = (
     "Photosynthesis is kind of how plants eat. The chlorophyll in the leaves takes sunlight and somehow "
@@ -189,7 +189,7 @@ async def _load(url: str, system: str, rate: float, duration_s: float, warmup_s:
 def run(rates: list[float], duration_s: float, warmup_s: float, bootstrap: str | None) -> list[Result]:
     """Both systems at every rate, alternating; a local broker is started if none is given."""
     from compose.local_broker import LocalBroker, broker_answers
-    from feynman.topic_admin import ensure_topics
+    from kafka_io.topic_admin import ensure_topics
     from schemas.topics import Topics
 
     broker = None

@@ -33,9 +33,9 @@ import click
 import httpx
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
-from feynman.processes import Child, child_env, free_port, worker_command
-from feynman.settings import Settings
-from feynman.topic_admin import ensure_topics, raise_on_mismatch
+from compose.processes import Child, child_env, free_port, worker_command
+from foundation.settings import Settings
+from kafka_io.topic_admin import ensure_topics, raise_on_mismatch
 from producers.publisher import Publisher
 from producers.replay.replayer import plan, run
 from producers.replay.selection import Selection

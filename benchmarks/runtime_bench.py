@@ -30,10 +30,10 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
-from feynman.processes import Child, child_env, wait_http, worker_command
-from feynman.settings import Settings
-from feynman.topic_admin import ensure_topics
-from feynman.topic_reading import reading_from_start
+from compose.processes import Child, child_env, wait_http, worker_command
+from foundation.settings import Settings
+from kafka_io.topic_admin import ensure_topics
+from kafka_io.topic_reading import reading_from_start
 from schemas import ChatTurn, decode, encode, new_envelope
 from schemas.topics import Topics
 

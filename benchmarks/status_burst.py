@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from benchmarks.runtime_bench import deployment, publish, worker
-from feynman.settings import Settings
+from foundation.settings import Settings
 from producers.webview.consumer import ReadModelConsumer
 from producers.webview.read_model import ReadModel
 from schemas.envelope import decode

@@ -3,7 +3,7 @@
     python -m benchmarks.tutor_bench [--runs 500] [--chars 2000]
 
 The chat reply is synchronous with a < 100 ms budget (docs/architecture.md), so the tutor must stay
-well under 10 ms. Inputs are built from the test corpus (tests/producers/tutor/corpus),
+well under 10 ms. Inputs are built from the test corpus (tests/domain/tutor/corpus),
 cut to exactly ``--chars`` characters, a few different ones per language so that no
 single text is measured alone; each call also carries a short-term memory of two earlier
 exchanges, as the API would pass. The one-time cost (importing the tutor, loading the
@@ -52,12 +52,12 @@ def main() -> None:
     args = parser.parse_args()
 
     started = time.perf_counter()
-    from producers.tutor import Turn, ask, warm_up
+    from domain.tutor import Turn, ask, warm_up
 
     imported = time.perf_counter()
     warm_up()
     warmed = time.perf_counter()
-    print(f"import producers.tutor  {_ms(imported - started)}")
+    print(f"import domain.tutor  {_ms(imported - started)}")
     print(f"warm_up()               {_ms(warmed - imported)}")
     print(f"one-time total          {_ms(warmed - started)}")
     print()

@@ -1,1 +1,1 @@
-"""Ways to run Kafka for development: the Docker Compose stack and the Docker-free local broker."""
+"""Ways to run the pipeline locally: the Docker Compose stack, the Docker-free broker, and child processes."""

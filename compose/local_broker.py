@@ -30,8 +30,8 @@ from typing import Any
 
 from aiokafka.admin import AIOKafkaAdminClient
 
-from feynman.errors import BrokerError
-from feynman.settings import Settings
+from foundation.errors import BrokerError
+from foundation.settings import Settings
 
 KAFKA_DIR = Path(__file__).resolve().parent / "kafka"
 POM, LOG4J = KAFKA_DIR / "pom.xml", KAFKA_DIR / "log4j2.properties"

@@ -16,9 +16,9 @@ from typing import Any, TypeVar
 
 import click
 
-from feynman.errors import FeynmanError
 from feynman.replay_cli import replay
-from feynman.settings import Settings, get_settings
+from foundation.errors import FeynmanError
+from foundation.settings import Settings, get_settings
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -112,7 +112,7 @@ def topics() -> None:
 @one_line_errors
 def topics_create() -> None:
     """Create missing topics; report (exit 1) existing ones whose settings differ."""
-    from feynman.topic_admin import ensure_topics, raise_on_mismatch
+    from kafka_io.topic_admin import ensure_topics, raise_on_mismatch
     from schemas.topics import Topics
 
     settings = get_settings()
@@ -126,7 +126,7 @@ def topics_create() -> None:
 @click.option("-l", "--loglevel", default="info", show_default=True)
 def worker(loglevel: str) -> None:
     """Run a Faust worker (same as `faust -A streams.app worker -l info`)."""
-    from feynman.processes import worker_command
+    from compose.processes import worker_command
 
     argv = worker_command(loglevel)
     os.execv(argv[0], argv)
@@ -239,7 +239,7 @@ def _bench_in_scratch_dir(name: str, run: Callable[..., str], **options: Any) ->
     """Run a benchmark on the configured broker, in a throwaway directory; print its report."""
     import tempfile
 
-    from feynman.processes import free_port
+    from compose.processes import free_port
 
     with tempfile.TemporaryDirectory(prefix=f"feynman-bench-{name}-") as data:
         report = run(get_settings().kafka_bootstrap, Path(data), free_port(), progress=_to_stderr, **options)

@@ -11,10 +11,10 @@ from types import FrameType
 import click
 
 from compose.local_broker import LocalBroker, broker_answers
-from feynman.errors import FeynmanError
-from feynman.processes import Child, api_command, wait_http, worker_command
-from feynman.settings import Settings
-from feynman.topic_admin import ensure_topics, raise_on_mismatch
+from compose.processes import Child, api_command, wait_http, worker_command
+from foundation.errors import FeynmanError
+from foundation.settings import Settings
+from kafka_io.topic_admin import ensure_topics, raise_on_mismatch
 from schemas.topics import Topics
 
 

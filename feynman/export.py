@@ -18,9 +18,9 @@ import orjson
 from aiokafka import TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
-from feynman.errors import DecodeError
-from feynman.settings import Settings
-from feynman.topic_reading import reading_from_start
+from foundation.errors import DecodeError
+from foundation.settings import Settings
+from kafka_io.topic_reading import reading_from_start
 from schemas.envelope import decode, rfc3339
 from schemas.events import AnalysisCompleted, ChatTurn, MemoryConsolidated
 from schemas.topics import Topics

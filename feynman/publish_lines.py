@@ -13,7 +13,7 @@ from typing import Any
 
 import orjson
 
-from feynman.errors import DecodeError
+from foundation.errors import DecodeError
 from schemas.envelope import Envelope, decode_obj, new_event_id, rfc3339
 
 MAX_LINE_BYTES = 1024 * 1024

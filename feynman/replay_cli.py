@@ -27,8 +27,8 @@ from rich.progress import (
 )
 from rich.text import Text
 
-from feynman.errors import FeynmanError, NothingSelectedError, ReplayError, ReplayUsageError
-from feynman.settings import Settings, get_settings
+from foundation.errors import FeynmanError, NothingSelectedError, ReplayError, ReplayUsageError
+from foundation.settings import Settings, get_settings
 
 LANES = ("replay", "live")
 

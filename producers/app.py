@@ -17,15 +17,16 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from feynman.errors import DecodeError, PublishError
-from feynman.settings import Settings, get_settings
+from foundation.errors import DecodeError, PublishError
+from foundation.settings import Settings, get_settings
+from producers.api_models import REQUEST_ERRORS
 from producers.body_limit import BodyLimitMiddleware
 from producers.idempotency import IdempotencyCache, IdempotencyError
 from producers.metrics import ApiMetrics, MetricsMiddleware
-from producers.models import REQUEST_ERRORS
 from producers.publisher import Publisher
-from producers.questions import QuestionService
+from producers.question_service import QuestionService
 from producers.refusals import RequestRefusedError
 from producers.routes_chat import router as chat_router
 from producers.routes_events import router as events_router
@@ -35,6 +36,7 @@ from producers.routes_sessions import router as sessions_router
 from producers.routes_tasks import router as tasks_router
 from producers.security import check_key_configuration, require_api_key
 from producers.status_client import AcceptedTasks, StatusClient, StatusUnavailableError
+from producers.status_lookup import StatusLookup
 from producers.webview import routes_auth, routes_data, routes_page
 from producers.webview.auth import ViewAuth
 from producers.webview.consumer import ReadModelConsumer
@@ -67,6 +69,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.read_model = read_model
         # The web view's read model fills in the background; the API serves meanwhile.
         app.state.read_model_consumer = ReadModelConsumer(settings, read_model)
+        app.state.status_lookup = StatusLookup(
+            read_model, app.state.accepted, app.state.read_model_consumer, app.state.status_client
+        )
         app.state.read_model_consumer.start()
         try:
             await app.state.publisher.start()
@@ -108,6 +113,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return JSONResponse(
             {"detail": f"{where}: {first['msg']}", "reason": "invalid_request", "errors": errors},
             status_code=422,
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def framework_refusal(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        # The framework's own refusals (no such route, method not allowed) get a reason too.
+        reason = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, f"http_{exc.status_code}")
+        return JSONResponse(
+            {"detail": exc.detail, "reason": reason}, status_code=exc.status_code, headers=exc.headers
         )
 
     @app.exception_handler(DecodeError)

@@ -52,7 +52,9 @@ class BodyLimitMiddleware:
                 await self._reject(send)
 
     async def _reject(self, send: Send) -> None:
-        body = orjson.dumps({"detail": f"request body exceeds {self.max_bytes} bytes"})
+        body = orjson.dumps(
+            {"detail": f"request body exceeds {self.max_bytes} bytes", "reason": "body_too_large"}
+        )
         await send(
             {
                 "type": "http.response.start",

@@ -21,7 +21,7 @@ from typing import Any, TypeVar
 
 from fastapi import Header, Request
 
-from feynman.errors import FeynmanError
+from foundation.errors import FeynmanError
 from schemas.envelope import new_event_id
 
 T = TypeVar("T")
@@ -96,7 +96,13 @@ IDEMPOTENCY_KEY = Header(
 )
 
 
-async def idempotent(request: Request, route: str, key: str | None, make: Callable[[str], Awaitable[T]]) -> T:
+async def idempotent(
+    cache: IdempotencyCache,
+    request: Request,
+    route: str,
+    key: str | None,
+    make: Callable[[str], Awaitable[T]],
+) -> T:
     """Run ``make(event_id)`` once per Idempotency-Key (or every time without one)."""
     if key is None:
         return await make(new_event_id())
@@ -104,5 +110,4 @@ async def idempotent(request: Request, route: str, key: str | None, make: Callab
     caller = request.headers.get("X-API-Key", "")
     scope = f"{route}|{hashlib.sha256(caller.encode()).hexdigest()[:16]}"
     body = fingerprint(await request.body())
-    cache: IdempotencyCache = request.app.state.idempotency
     return await cache.run(scope, key, body, lambda: make(event_id_for(scope, key)))

@@ -4,7 +4,7 @@ Idempotent (``enable_idempotence=True``, ``acks='all'``) so a retried send
 never duplicates a record within a partition, with a bounded linger so a
 reply waits at most a few milliseconds for its batch. A send returns only
 once Kafka acknowledged the record; any Kafka error becomes a
-:class:`~feynman.errors.PublishError`, so nothing is reported as accepted that
+:class:`~foundation.errors.PublishError`, so nothing is reported as accepted that
 Kafka did not take.
 """
 
@@ -19,8 +19,8 @@ from typing import Any
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 
-from feynman.errors import PublishError
-from feynman.settings import Settings
+from foundation.errors import PublishError
+from foundation.settings import Settings
 from schemas.envelope import Envelope, encode, ordering_key
 from schemas.topics import Topics
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from producers.api_models import EventAccepted
 from producers.metrics import ApiMetrics
-from producers.models import EventAccepted
 from producers.publisher import Publisher
 from producers.status_client import AcceptedTasks
 from schemas.envelope import Envelope

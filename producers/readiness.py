@@ -15,9 +15,9 @@ import asyncio
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaError
 
-from feynman.settings import Settings
+from foundation.settings import Settings
+from producers.api_models import Readiness
 from producers.metrics import ApiMetrics
-from producers.models import Readiness
 from producers.status_client import StatusClient
 from schemas.topics import Topics
 

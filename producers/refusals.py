@@ -3,7 +3,7 @@ with their status (producers/app.py)."""
 
 from __future__ import annotations
 
-from feynman.errors import FeynmanError
+from foundation.errors import FeynmanError
 
 
 class RequestRefusedError(FeynmanError):

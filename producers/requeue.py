@@ -22,7 +22,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Literal
 
-from feynman.errors import DecodeError, PublishError
+from foundation.errors import DecodeError, PublishError
 from producers.publisher import Publisher
 from schemas.envelope import Replay, decode, encode, replayed
 from schemas.events import DeadLetter

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, status
 
-from producers.idempotency import IDEMPOTENCY_KEY, idempotent
-from producers.models import (
+from domain.tutor import Turn, remember
+from producers.api_models import (
     PUBLISH_ERRORS,
     ChatRequest,
     ChatResponse,
@@ -18,8 +18,16 @@ from producers.models import (
     MemorizeRequest,
     MemoryItem,
 )
+from producers.dependencies import (
+    AcceptedTasksDep,
+    IdempotencyDep,
+    MetricsDep,
+    PublisherDep,
+    QuestionServiceDep,
+    SettingsDep,
+)
+from producers.idempotency import IDEMPOTENCY_KEY, idempotent
 from producers.publishing import publish_with_tasks
-from producers.tutor import Turn, remember
 from schemas.envelope import new_envelope
 from schemas.events import ChatTurn, MemoryRequested
 
@@ -37,14 +45,21 @@ def _memory_turns(items: list[MemoryItem | str]) -> list[Turn]:
 
 @router.post("/chat", response_model=ChatResponse, responses=PUBLISH_ERRORS)
 async def chat(
-    body: ChatRequest, request: Request, idempotency_key: str | None = IDEMPOTENCY_KEY
+    body: ChatRequest,
+    request: Request,
+    questions: QuestionServiceDep,
+    publisher: PublisherDep,
+    accepted_tasks: AcceptedTasksDep,
+    metrics: MetricsDep,
+    settings: SettingsDep,
+    cache: IdempotencyDep,
+    idempotency_key: str | None = IDEMPOTENCY_KEY,
 ) -> ChatResponse:
     """Ask the tutor's probing questions about the learner's explanation and queue the turn's tasks."""
-    state = request.app.state
 
     async def handle(event_id: str) -> ChatResponse:
         memory = _memory_turns(body.short_term_memory)
-        asked = await state.questions.ask(
+        asked = await questions.ask(
             topic=body.topic,
             explanation=body.user_input,
             memory=memory,
@@ -60,13 +75,13 @@ async def chat(
             language=asked.language,
         )
         accepted = await publish_with_tasks(
-            state.publisher,
+            publisher,
             new_envelope(turn, event_id=event_id, source="api"),
-            state.accepted,
-            state.metrics,
+            accepted_tasks,
+            metrics,
         )
-        state.metrics.questions.labels(asked.source).inc()
-        kept = remember(memory, body.user_input, asked.questions, keep_turns=state.settings.memory_turns)
+        metrics.questions.labels(asked.source).inc()
+        kept = remember(memory, body.user_input, asked.questions, keep_turns=settings.memory_turns)
         return ChatResponse(
             questions=asked.questions,
             session_id=body.session_id,
@@ -78,7 +93,7 @@ async def chat(
             question_source=asked.source,
         )
 
-    return await idempotent(request, "/chat", idempotency_key, handle)
+    return await idempotent(cache, request, "/chat", idempotency_key, handle)
 
 
 @router.post(
@@ -88,10 +103,15 @@ async def chat(
     responses=PUBLISH_ERRORS,
 )
 async def memorize(
-    body: MemorizeRequest, request: Request, idempotency_key: str | None = IDEMPOTENCY_KEY
+    body: MemorizeRequest,
+    request: Request,
+    publisher: PublisherDep,
+    accepted_tasks: AcceptedTasksDep,
+    metrics: MetricsDep,
+    cache: IdempotencyDep,
+    idempotency_key: str | None = IDEMPOTENCY_KEY,
 ) -> MemorizeAccepted:
     """Queue a conversation for consolidation into long-term memory."""
-    state = request.app.state
 
     async def handle(event_id: str) -> MemorizeAccepted:
         requested = MemoryRequested(
@@ -101,10 +121,10 @@ async def memorize(
             user_id=body.user_id,
         )
         accepted = await publish_with_tasks(
-            state.publisher,
+            publisher,
             new_envelope(requested, event_id=event_id, source="api"),
-            state.accepted,
-            state.metrics,
+            accepted_tasks,
+            metrics,
         )
         return MemorizeAccepted(
             message="memory consolidation queued",
@@ -113,4 +133,4 @@ async def memorize(
             event_id=accepted.event_id,
         )
 
-    return await idempotent(request, "/memorize", idempotency_key, handle)
+    return await idempotent(cache, request, "/memorize", idempotency_key, handle)

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections import Counter
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Path
 
-from producers.models import SessionTask, SessionTasks
-from producers.status_lookup import session_records
+from producers.api_models import SessionTask, SessionTasks
+from producers.dependencies import StatusLookupDep
 from schemas.events import SessionId
 from schemas.status import aggregate_state
 
@@ -16,7 +16,7 @@ router = APIRouter(tags=["sessions"])
 
 
 @router.get("/sessions/{session_id}/tasks", response_model=SessionTasks)
-async def session_tasks(request: Request, session_id: Annotated[SessionId, Path()]) -> SessionTasks:
+async def session_tasks(lookup: StatusLookupDep, session_id: Annotated[SessionId, Path()]) -> SessionTasks:
     """The session's tasks this API's read model holds (the most recent ``FEYNMAN_UI_MAX_TASKS``
     of all sessions), each with its status, and their aggregate state."""
     tasks = [
@@ -30,7 +30,7 @@ async def session_tasks(request: Request, session_id: Annotated[SessionId, Path(
             completed_at=record.get("completed_at"),
             error=record.get("error"),
         )
-        for record in session_records(request.app.state, session_id)
+        for record in lookup.session_records(session_id)
     ]
     statuses = [t.status for t in tasks]
     return SessionTasks(

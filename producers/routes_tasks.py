@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Path, Request
+from fastapi import APIRouter, Path
 
-from producers.models import Problem, TaskId, TaskRecord
-from producers.status_lookup import task_record
+from producers.api_models import Problem, TaskId, TaskRecord
+from producers.dependencies import StatusLookupDep
+from producers.refusals import RequestRefusedError
 
 router = APIRouter(tags=["tasks"])
 
@@ -23,9 +24,9 @@ router = APIRouter(tags=["tasks"])
         },
     },
 )
-async def get_task(request: Request, task_id: Annotated[TaskId, Path()]) -> TaskRecord:
+async def get_task(lookup: StatusLookupDep, task_id: Annotated[TaskId, Path()]) -> TaskRecord:
     """The task's status: ``queued`` from its acknowledged event on, then what its worker recorded."""
-    record = await task_record(request.app.state, task_id)
+    record = await lookup.task_record(task_id)
     if record is None:
-        raise HTTPException(404, f"unknown task {task_id}")
+        raise RequestRefusedError(404, "unknown_task", f"unknown task {task_id}")
     return TaskRecord.model_validate(record)

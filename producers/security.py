@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import hmac
 
-from fastapi import Depends, HTTPException, Request, status
+from fastapi import Depends
 from fastapi.security import APIKeyHeader
 
-from feynman.errors import ConfigError
-from feynman.settings import Settings
+from foundation.errors import ConfigError
+from foundation.settings import Settings
+from producers.dependencies import SettingsDep
+from producers.refusals import RequestRefusedError
 
 api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False, description="Required in production mode.")
 
@@ -23,14 +25,13 @@ def check_key_configuration(settings: Settings) -> None:
         raise ConfigError("FEYNMAN_ENV=production requires FEYNMAN_API_KEYS (a JSON list of keys)")
 
 
-async def require_api_key(request: Request, key: str | None = Depends(api_key_header)) -> None:
-    settings: Settings = request.app.state.settings
+async def require_api_key(settings: SettingsDep, key: str | None = Depends(api_key_header)) -> None:
     if not settings.production:
         return
     if key is None:
-        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "missing X-API-Key header")
+        raise RequestRefusedError(401, "unauthorized", "missing X-API-Key header")
     if not valid_api_key(settings, key):
-        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "invalid API key")
+        raise RequestRefusedError(401, "unauthorized", "invalid API key")
 
 
 def valid_api_key(settings: Settings, key: str) -> bool:

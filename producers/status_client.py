@@ -14,7 +14,7 @@ from urllib.parse import quote
 
 import httpx
 
-from feynman.errors import FeynmanError
+from foundation.errors import FeynmanError
 from producers.refusals import RequestRefusedError
 from schemas.events import TaskStatusChanged
 from schemas.status import fold

@@ -5,7 +5,7 @@ UTF-8 JSON, encoded with orjson. ``replay`` (``{"id", "tasks"?}``) marks a
 copy sent by ``feynman replay``: the worker runs it as a new generation of the
 event's tasks (docs/replay.md); records without it read exactly as before.
 :func:`decode` either returns a typed :class:`Envelope` or raises
-:class:`~feynman.errors.DecodeError` saying exactly what is wrong; that error
+:class:`~foundation.errors.DecodeError` saying exactly what is wrong; that error
 is what a dead letter records as its reason.
 """
 
@@ -20,7 +20,7 @@ import orjson
 import uuid6
 from pydantic import BaseModel, ValidationError
 
-from feynman.errors import DecodeError
+from foundation.errors import DecodeError
 from schemas.registry import REGISTRY, EventRegistry
 
 P = TypeVar("P", bound=BaseModel)

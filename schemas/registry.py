@@ -14,7 +14,7 @@ from typing import TypeVar
 
 from pydantic import BaseModel
 
-from feynman.errors import FeynmanError
+from foundation.errors import FeynmanError
 
 M = TypeVar("M", bound=type[BaseModel])
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-from feynman.settings import Settings
+from foundation.settings import Settings
 
 DAY_MS = 24 * 3600 * 1000
 # Retry tiers: (name suffix, delay). A failed task waits in the tier whose delay

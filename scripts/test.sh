@@ -6,8 +6,11 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
+.venv/bin/lint-imports
 set +e
-.venv/bin/pytest "$@"
+# Two processes, each with its own broker, split the test files: a test file's
+# tests share one process (-n 0 runs them all in this one).
+.venv/bin/pytest -n "${FEYNMAN_TEST_PROCESSES:-2}" --dist loadfile "$@"
 status=$?
 set -e
 # pytest exits 5 when it collected no test: that is a failure here, not a pass.

@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 
 import faust
 
-from feynman.settings import Settings, get_settings
+from foundation.settings import Settings, get_settings
 from schemas.tasks import TASK_ROUTES
 from schemas.topics import Topics
 from streams import (
@@ -18,11 +18,11 @@ from streams import (
     consolidation_tasks,
     costs,
     health,
-    llm,
     monitoring,
     status_table,
     transcripts,
     vectors,
+    worker_llm,
 )
 from streams.consumer import PipelineApp
 from streams.runtime import Runtime
@@ -76,7 +76,7 @@ def create_app(
     status_table.install(rt)
     transcripts.install(rt)
     analysis_tasks.install(rt)
-    memory = consolidation_tasks.install(rt, llm=llm.install(rt))
+    memory = consolidation_tasks.install(rt, llm=worker_llm.install(rt))
     vectors.install(rt, route_by=memory)
     costs.install(rt)
     rt.add_task_types(task_types)

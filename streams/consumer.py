@@ -18,20 +18,24 @@ loses events that were accepted, most visibly after a worker crash:
 4. The stream acks records it skips unprocessed (flow stopped during a
    rebalance or recovery, or a stale generation), even when acks are manual.
 5. ``wait_empty`` (before a stop or a rebalance) waits for every event it
-   handed out to be acked, with no deadline.
+   handed out to be acked, with no deadline; and work whose events were let
+   go so a rebalance need not wait for them is not waited for at all.
 
 :class:`SafeConsumer` keeps Faust's bookkeeping but commits only up to an
 unbroken run of acked offsets, ignores delivery gaps (the runtime's
 :class:`streams.inflight.OffsetGate` notices them and rewinds instead), seeks a
 partition back to the first record it would have dropped, on the topics the
-runtime gates counts only the runtime's own acks, and bounds ``wait_empty``.
+runtime gates counts only the runtime's own acks, and bounds ``wait_empty``,
+which also waits for the work the app reports still running.
 """
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import logging
 import time
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import faust
@@ -108,9 +112,7 @@ class SafeConsumer(AIOKafkaConsumer):
         while not self.should_stop and self._unacked_messages:
             if time.monotonic() >= deadline:
                 log.warning("in flight after %.0f s: cancelled, left unacked for the next owner", grace)
-                for listener in getattr(self.app, "give_up_listeners", ()):
-                    listener()
-                self._unacked_messages.clear()
+                self._give_up()
                 break
             gc.collect()  # Faust tracks handed-out events weakly: garbage ones count as done
             await self.commit()
@@ -118,7 +120,30 @@ class SafeConsumer(AIOKafkaConsumer):
                 break
             await self._wait_for_ack(timeout=1)
             self._clean_unacked_messages()
+        await self._wait_running(deadline)
         await self.commit_and_end_transactions()
+
+    async def _wait_running(self, deadline: float) -> None:
+        """Let work already running record its outcome before the partitions go.
+
+        A rebalance lets go of the events of running tasks (their partition's
+        next owner reads them again), but the task itself still finishes. If
+        the next owner restored the status rows first, it would not see that
+        task's ``completed`` row and would run the task a second time.
+        """
+        running = [task for source in getattr(self.app, "running_work", ()) for task in source()]
+        if not running or time.monotonic() >= deadline:
+            return  # nothing runs, or the grace is over and it was all cancelled
+        _, pending = await asyncio.wait(running, timeout=deadline - time.monotonic())
+        if pending:
+            log.warning("%d task(s) still running at the end of the grace: cancelled", len(pending))
+            self._give_up()
+
+    def _give_up(self) -> None:
+        """Cancel what still runs (the app's give-up listeners); its events stay unacked."""
+        for listener in getattr(self.app, "give_up_listeners", ()):
+            listener()
+        self._unacked_messages.clear()
 
     def _new_offset(self, tp: TP) -> int | None:
         acked = self._acked[tp]
@@ -163,6 +188,8 @@ class PipelineApp(faust.App):
         self.rebalance_listeners: list[Any] = []
         # Called when in-flight events outlive ``wait_empty_grace_s``: they must let go of them.
         self.give_up_listeners: list[Any] = []
+        # Report tasks still running whose events were let go: a stop or rebalance waits for them too.
+        self.running_work: list[Callable[[], Iterable[asyncio.Future[Any]]]] = []
         self.wait_empty_grace_s: float = 15.0
         # Topics whose records are acked only by the runtime (SafeConsumer.ack_processed).
         self.gated_topics: set[str] = set()

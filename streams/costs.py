@@ -12,24 +12,61 @@ ones.
 
 from __future__ import annotations
 
+from collections.abc import MutableMapping
 from datetime import UTC, date, datetime, timedelta
+from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import faust
 from faust.web import Request, Response, View
 
+from domain.cost_buckets import add_usage, day_bucket, hour_bucket, prune
+from domain.cost_report import grand_total, sum_days, sum_models
+from domain.pricing import PriceTable, load_prices, price_usage
 from schemas.envelope import Envelope, ordering_key
 from schemas.events import CostReport, LlmUsage
 from schemas.tasks import task_id
-from streams.domain.cost_buckets import add_usage, day_bucket, hour_bucket, prune
-from streams.domain.cost_report import grand_total, sum_days, sum_models
-from streams.domain.pricing import load_prices, price_usage
+from streams.declarations import StrKeyGlobalTable
 from streams.expiry import key_partition
 from streams.results import publish_result
-from streams.runtime import Runtime, StrKeyGlobalTable
-from streams.tasks import Priority, TaskContext, TaskType
+from streams.runtime import Runtime
+from streams.tasks import Priority, TaskContext, TaskType, misrouted
 from streams.timers import guarded_timer
+
+
+async def handle_costs(
+    envelope: Envelope[Any],
+    context: TaskContext,
+    *,
+    days: MutableMapping[str, Any],
+    hours: MutableMapping[str, Any],
+    prices: PriceTable,
+    zone: ZoneInfo,
+    day_retention: timedelta,
+    hour_retention: timedelta,
+) -> str:
+    """Price one call into its learner's day and its model's hour; a redelivered call counts once."""
+    usage = envelope.data
+    if not isinstance(usage, LlmUsage):
+        raise misrouted("costs", envelope)
+    # UnknownModelError propagates: the task is dead-lettered (max_attempts=1) with the model named.
+    priced = price_usage(prices, usage.model, usage.prompt_tokens, usage.completion_tokens)
+    key = ordering_key(envelope)
+    day = day_bucket(envelope.ts, zone)
+    row = (days.get(key) or {"buckets": {}})["buckets"]
+    bucket = add_usage(
+        row.get(day.key), usage_id=envelope.id, usage=priced, window=day, retention=day_retention
+    )
+    days[key] = {"buckets": {**row, day.key: bucket}}
+    hour = hour_bucket(envelope.ts)
+    slot = f"{usage.model}@{hour.key}"
+    row = (hours.get(key) or {"buckets": {}})["buckets"]
+    hourly = add_usage(
+        row.get(slot), usage_id=envelope.id, usage=priced, window=hour, retention=hour_retention
+    )
+    hours[key] = {"buckets": {**row, slot: hourly}}
+    return f"cost_user_day/{key}/{day.key}"
 
 
 def install(rt: Runtime) -> tuple[faust.Table, faust.Table]:
@@ -48,31 +85,15 @@ def install(rt: Runtime) -> tuple[faust.Table, faust.Table]:
     )
     prices = load_prices(settings.price_table)
     zone = ZoneInfo(settings.cost_timezone)
-    day_retention = timedelta(days=settings.cost_day_retention_days)
-    hour_retention = timedelta(days=settings.cost_hour_retention_days)
-
-    async def costs(envelope: Envelope[Any], context: TaskContext) -> str:
-        usage = envelope.data
-        if not isinstance(usage, LlmUsage):
-            raise TypeError(f"costs cannot handle {envelope.type}")
-        # UnknownModelError propagates: the task is dead-lettered (max_attempts=1) with the model named.
-        priced = price_usage(prices, usage.model, usage.prompt_tokens, usage.completion_tokens)
-        key = ordering_key(envelope)
-        day = day_bucket(envelope.ts, zone)
-        row = (days.get(key) or {"buckets": {}})["buckets"]
-        bucket = add_usage(
-            row.get(day.key), usage_id=envelope.id, usage=priced, window=day, retention=day_retention
-        )
-        days[key] = {"buckets": {**row, day.key: bucket}}
-        hour = hour_bucket(envelope.ts)
-        slot = f"{usage.model}@{hour.key}"
-        row = (hours.get(key) or {"buckets": {}})["buckets"]
-        hourly = add_usage(
-            row.get(slot), usage_id=envelope.id, usage=priced, window=hour, retention=hour_retention
-        )
-        hours[key] = {"buckets": {**row, slot: hourly}}
-        return f"cost_user_day/{key}/{day.key}"
-
+    costs = partial(
+        handle_costs,
+        days=days,
+        hours=hours,
+        prices=prices,
+        zone=zone,
+        day_retention=timedelta(days=settings.cost_day_retention_days),
+        hour_retention=timedelta(days=settings.cost_hour_retention_days),
+    )
     # Pricing is deterministic: a retry cannot turn an unknown model into a known one.
     rt.add_task_types([TaskType("costs", costs, priority=Priority.LOW, max_attempts=1, timeout_s=10.0)])
 

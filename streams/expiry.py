@@ -24,11 +24,11 @@ import faust
 from aiokafka.partitioner import DefaultPartitioner
 from faust.types import EventT
 
-from feynman.errors import DecodeError
+from domain.session_retention import quiet_sessions
+from foundation.errors import DecodeError
 from schemas.envelope import decode, encode, new_envelope
 from schemas.events import TableRowExpiry
 from schemas.topics import TopicSpec
-from streams.domain.session_retention import quiet_sessions
 from streams.timers import guarded_timer
 
 if TYPE_CHECKING:
@@ -144,7 +144,7 @@ class TableExpiry:
             if rule is None:
                 raise DecodeError("unknown_table", f"no table {request.table!r} expires rows")
         except DecodeError as exc:
-            await self._rt.poison(event, exc.reason, exc.message)
+            await self._rt.outcomes.poison(event, exc.reason, exc.message)
             return
         table = rule.table
         row = table.get(request.key)

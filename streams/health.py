@@ -4,7 +4,7 @@ Tests, ``feynman dev`` and container healthchecks wait on ``/health/`` instead
 of guessing from log lines. It answers 503 ``starting`` until partitions are
 assigned and recovery is done, 503 ``stalled`` when some partition has lag but
 its committed offset has not moved for ``worker_stall_after_s`` seconds (a
-worker that silently stopped consuming, see :mod:`streams.liveness`), 200
+worker that silently stopped consuming, see :mod:`domain.liveness`), 200
 ``ok`` otherwise; the body shows lag, committed offset and log end offset per
 partition. ``/metrics/`` shows the same as Prometheus gauges and counters.
 
@@ -50,8 +50,8 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from feynman.settings import get_settings
-from streams.liveness import Liveness, LivenessReport, TopicPartition
+from domain.liveness import Liveness, LivenessReport, TopicPartition
+from foundation.settings import get_settings
 from streams.log_offsets import LogOffsets, LogOffsetsReader
 from streams.timers import guarded_timer, timer_errors
 
@@ -83,7 +83,7 @@ def _tp(tp: Any) -> TopicPartition:
 
 
 class LivenessProbe:
-    """Feeds a :class:`~streams.liveness.Liveness` from the Faust app; shared by sensor, timer and routes."""
+    """Feeds a :class:`~domain.liveness.Liveness` from the Faust app; shared by sensor, timer and routes."""
 
     def __init__(
         self,

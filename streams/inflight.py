@@ -111,7 +111,19 @@ class KeyOrder:
         self._last[key] = mine
         return previous, mine
 
-    def leave(self, key: str, mine: asyncio.Future[None]) -> None:
+    def leave(
+        self, key: str, mine: asyncio.Future[None], previous: asyncio.Future[None] | None = None
+    ) -> None:
+        """Hand the key's turn on; pass ``previous`` when leaving before it may have finished.
+
+        A task cancelled while waiting for its turn (a rebalance lets go of
+        queued work) must not hand the turn on before its predecessor ends:
+        the next task of the key, a redelivery of that very predecessor
+        perhaps, would then run beside it.
+        """
+        if previous is not None and not previous.done():
+            previous.add_done_callback(lambda _: self.leave(key, mine))
+            return
         if not mine.done():
             mine.set_result(None)
         if self._last.get(key) is mine:

@@ -1,7 +1,7 @@
 """Log start and end offsets for the liveness probe, read on connections of their own.
 
 Read through the app's consumer, these requests waited behind its 1.5 s long
-polls (:mod:`feynman.offsets_consumer`): on an idle worker ``/health/`` took
+polls (:mod:`kafka_io.offsets_consumer`): on an idle worker ``/health/`` took
 1.2 to 1.8 s, over a Kubernetes probe's default 1 s timeout and close to the
 API's 2 s readiness budget.
 """
@@ -17,7 +17,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from faust.transport.drivers.aiokafka import credentials_to_aiokafka_auth, server_list
 from faust.types import TP
 
-from feynman.offsets_consumer import offsets_consumer
+from kafka_io.offsets_consumer import offsets_consumer
 
 KAFKA_PORT = 9092
 

@@ -7,7 +7,8 @@ the task types downstream, whose task ids derive from that event id, skip it.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Awaitable
+from typing import Any, Protocol
 
 from pydantic import BaseModel
 
@@ -16,6 +17,16 @@ from schemas.tasks import task_id
 from schemas.topics import TopicSpec
 from streams.runtime import Runtime
 from streams.tasks import TaskContext
+
+
+class PublishResult(Protocol):
+    """Publishes a result event and returns its reference once Kafka acknowledged it.
+
+    A parameter rather than a call on the runtime, so a handler runs without Kafka;
+    the worker binds :func:`streams.results.publish_result` to the runtime and topic.
+    """
+
+    def __call__(self, payload: BaseModel, *, event_id: str) -> Awaitable[str]: ...
 
 
 def result_event_id(context: TaskContext, part: str = "") -> str:

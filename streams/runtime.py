@@ -1,143 +1,58 @@
-"""The task runtime: how every task type is run on Faust.
+"""The task runtime: when and where every task of every event runs, on Faust.
 
-Faust gives agents, tables and offset commits; this module adds what it does
-not: statuses, retries that never block a partition, dead letters, in-flight
-limits with per-key order, timeouts and skipping work already done. Known
-Faust behaviour it designs around:
+Faust gives agents, tables and commits; the runtime adds one agent per input
+topic and lane and per retry tier, in-flight limits per task type with
+per-key order, live work ahead of replayed work, and letting go of work
+cleanly when a rebalance or a stop takes partitions away. Its parts:
 
-- An exception raised in an agent acks (and so commits past) its event: no
-  handler error ever escapes; it becomes a retry or a dead letter.
-- ``concurrency>1`` can commit past in-flight work (issue 606), and Faust's
-  consumer can commit past records never processed in several ways
-  (``streams/consumer.py``): the runtime keeps one agent per input topic and
-  lane, runs many tasks at once itself, and acks through an ``OffsetGate`` in
-  offset order, so an offset is committed only after every earlier event's
-  outcomes are durable.
-- ``exactly_once`` has open bugs (440, 517, 323): the runtime is at-least-once
-  and makes effects idempotent by task id instead.
+- ``streams.delivery``: records handed out and acked in offset order;
+- ``streams.execution``: one attempt of one task, and how it ended;
+- ``streams.outcomes``: status rows and dead letters;
+- ``streams.redo``: work whose records Kafka refused, done again in place;
+- ``streams.intake``: reading an input record, or why it cannot be read;
+- ``streams.declarations``: declared topics and tables as Faust's.
 
-A failed task never holds its partition: it is republished to a retry tier
-topic and the partition moves on; after its last attempt it is dead-lettered.
+docs/runtime.md lists the Faust behaviour it designs around.
 """
 
 from __future__ import annotations
 
 import asyncio
-import base64
 import contextlib
 import functools
 import logging
 import os
-import random
 import socket
-import time
-import traceback
 from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
-from typing import Any, TypeVar, cast
+from datetime import UTC, datetime
+from typing import Any, TypeVar
 
 import faust
-from aiokafka.errors import KafkaError
 from faust.types import EventT, TopicT
 
-from feynman.errors import DecodeError, PermanentTaskError
-from feynman.settings import Settings
-from schemas.envelope import Envelope, decode, encode, new_envelope, ordering_key
-from schemas.events import DeadLetter, TaskRetry, TaskStatusChanged
-from schemas.status import generation
-from schemas.tasks import INTAKE_TASK, TASK_ROUTES, TaskStatus, task_id
+from foundation.errors import DecodeError
+from foundation.settings import Settings
+from schemas.envelope import Envelope
+from schemas.tasks import INTAKE_TASK, TASK_ROUTES
 from schemas.topics import Topics, TopicSpec
-from streams.consumer import PipelineApp, SafeConsumer
-from streams.expiry import TableExpiry, current_partition, stored_partition
-from streams.inflight import Admission, KeyOrder, OffsetGate, PriorityLimiter
-from streams.status_table import StatusTable
+from streams.consumer import PipelineApp
+from streams.declarations import StrKeyGlobalTable, StrKeyTable, declare_table, declare_topic
+from streams.delivery import Delivery, Done
+from streams.execution import Executor
+from streams.expiry import TableExpiry, stored_partition
+from streams.inflight import KeyOrder, PriorityLimiter
+from streams.intake import Origin, retry_record, validate
+from streams.outcomes import Outcomes
+from streams.redo import GiveUp, until_recorded
 from streams.task_metrics import TaskMetrics
-from streams.tasks import TaskContext, TaskType
-from streams.writes import Writes, collecting, track
+from streams.tasks import TaskType
+from streams.writes import collecting
 
 log = logging.getLogger(__name__)
 
-# Called once an event's work is over: True acks it (in offset order), False
-# leaves it unacked (its partition holds there until it is read again).
-Done = Callable[[bool], None]
 EventHandler = Callable[[EventT[Any]], Awaitable[None]]
-Starter = Callable[[EventT[Any], Done], Awaitable[None]]
-JITTER = 0.2
 T = TypeVar("T")
-# Work whose records were not acknowledged is done again after these pauses
-# (doubling); errors other than Kafka's give up after REDO_ATTEMPTS tries.
-REDO_FIRST_DELAY_S = 0.2
-REDO_MAX_DELAY_S = 5.0
-REDO_ATTEMPTS = 5
-# A dead letter keeps the original record whole up to this size, else a preview
-# of PREVIEW_BYTES: base64 grows it by a third, and a request must stay under 1 MB.
-DEAD_LETTER_WHOLE_BYTES = 512 * 1024
-PREVIEW_BYTES = 4096
-# A task still running after this long gets a ``running`` status of its own.
-RUNNING_AFTER_S = 0.5
-# What _run_handler returns once a failure is recorded (None is a valid result reference).
-_FAILED: Any = object()
-
-
-class StrKeyTable(faust.Table):
-    """A table whose keys are raw UTF-8, like the keys of the topics it mirrors.
-
-    Faust writes a row with the table's serializers but restores it with its
-    changelog topic's; a ``str`` key would be written as JSON (``"id"``) and
-    come back quoted, losing every row on restart. Raw keys also hash like the
-    status topic's keys, so ``table_route`` finds the worker that owns a task.
-    """
-
-    def _serializer_from_type(self, typ: Any) -> Any:
-        return "raw" if typ is str else super()._serializer_from_type(typ)
-
-    def send_changelog(
-        self,
-        partition: int | None,
-        key: Any,
-        value: Any,
-        key_serializer: Any = None,
-        value_serializer: Any = None,
-    ) -> Any:
-        # Every row write's own send future joins the current work's writes,
-        # awaited before the input that caused it is acked (streams/writes.py).
-        future = super().send_changelog(partition, key, value, key_serializer, value_serializer)
-        track(self, key, future)
-        return future
-
-    def resend(self, key: Any, partition: int | None) -> Any:
-        """Send ``key``'s current value (a tombstone if deleted) again, to the same partition."""
-        return super().send_changelog(partition, key, self.get(key))
-
-
-class StrKeyGlobalTable(StrKeyTable, faust.GlobalTable):
-    """A :class:`StrKeyTable` every worker holds in full (all partitions)."""
-
-
-@dataclass(frozen=True, slots=True)
-class Origin:
-    """Where a record first entered the pipeline, kept through every retry."""
-
-    topic: str
-    partition: int
-    offset: int
-    key: str | None
-    raw: bytes
-
-    @classmethod
-    def of(cls, event: EventT[Any]) -> Origin:
-        msg = event.message
-        key = msg.key.decode("utf-8", "replace") if isinstance(msg.key, bytes) else msg.key
-        value = msg.value if msg.value is not None else event.value
-        # A tombstone (null value) has no bytes; it is dead-lettered as ``null_value``.
-        raw = b"" if value is None else value if isinstance(value, bytes) else bytes(value)
-        return cls(msg.topic, msg.partition, msg.offset, key, raw)
-
-
-async def _ignore_redo(work: Callable[..., Awaitable[None]], *args: Any) -> None:
-    """``work(*args)`` as a :meth:`Runtime._persist` step that does the same on a redo."""
-    await work(*args[:-1])
 
 
 async def _wait(task: asyncio.Task[None]) -> None:
@@ -153,18 +68,6 @@ class _Runner:
     order: KeyOrder
 
 
-def check_key(key: str | None, envelope: Envelope[Any]) -> None:
-    """The record's key must be the event's ordering key (docs/architecture.md, contract 2).
-
-    Tables keyed by session live in the partition of the record's key; a record
-    keyed otherwise would land its state where no lookup finds it and break
-    per-session order, so it is refused with a reason instead.
-    """
-    want = ordering_key(envelope)
-    if key != want:
-        raise DecodeError("wrong_key", f"record key {key!r} is not the event's ordering key {want!r}")
-
-
 @dataclass
 class Runtime:
     """The Faust app plus the pipeline's conventions, shared by all agents."""
@@ -177,42 +80,39 @@ class Runtime:
     task_types: dict[str, TaskType] = field(default_factory=dict)
     metrics: TaskMetrics = field(default_factory=TaskMetrics)
     _faust_topics: dict[str, TopicT] = field(default_factory=dict)
-    # The task_status table (streams/status_table.py installs it).
-    statuses: StatusTable | None = None
-    _cache: faust.Table | None = None
     _runners: dict[str, _Runner] = field(default_factory=dict)
-    _gates: dict[Any, OffsetGate] = field(default_factory=dict)
-    # Tasks not yet holding a slot (cancelled on rebalance) and event coroutines.
+    # Every task of an event not yet done; those not yet holding a slot (cancelled
+    # on rebalance); and event coroutines.
+    _units: set[asyncio.Task[None]] = field(default_factory=set)
     _queued: set[asyncio.Task[None]] = field(default_factory=set)
     _event_tasks: set[asyncio.Task[None]] = field(default_factory=set)
     _rebalanced: asyncio.Event = field(default_factory=asyncio.Event)
-    _intake_open: bool = True
     # Rows with a retention; task types register their tables before install().
     expiry: TableExpiry = field(init=False)
+    # Status rows and dead letters; one attempt of one task.
+    outcomes: Outcomes = field(init=False)
+    executor: Executor = field(init=False)
+    # Events handed out and not yet acked, per partition, acked in offset order.
+    delivery: Delivery = field(init=False)
 
     def __post_init__(self) -> None:
         self.expiry = TableExpiry(self)
+        self.delivery = Delivery(self.app)
+
+        def given_up() -> asyncio.Event:
+            return self._rebalanced
+
+        self.outcomes = Outcomes(self.worker, self.metrics, self.topics, self.send, given_up)
+        self.executor = Executor(
+            self.settings, self.topics, self.worker, self.metrics, self.outcomes, self.send, given_up
+        )
 
     # --- declarations -------------------------------------------------------
 
     def topic(self, spec: TopicSpec, *, internal: bool = False) -> TopicT:
-        """The Faust topic for a declared topic; records stay raw bytes.
-
-        Raw values let the pipeline decode (and dead-letter) poison records
-        itself instead of Faust's deserializer crashing the agent.
-        """
+        """The Faust topic for a declared topic, made once (``streams.declarations.declare_topic``)."""
         if spec.name not in self._faust_topics:
-            self._faust_topics[spec.name] = self.app.topic(
-                spec.name,
-                key_type=str,
-                key_serializer="raw",
-                value_serializer="raw",
-                partitions=spec.partitions,
-                replicas=spec.replication_factor,
-                internal=internal,
-                compacting=spec.cleanup_policy == "compact",
-                config=spec.config(),
-            )
+            self._faust_topics[spec.name] = declare_topic(self.app, spec, internal=internal)
         return self._faust_topics[spec.name]
 
     def table(
@@ -224,31 +124,15 @@ class Runtime:
         table_class: type[faust.Table] = StrKeyTable,
         value_serializer: str = "json",
     ) -> faust.Table:
-        """A changelog-backed table whose changelog is the declared topic."""
-        changelog_topic = self.app.topic(
-            changelog.name,
-            key_type=str,
-            key_serializer="raw",
-            value_serializer=value_serializer,
-            partitions=changelog.partitions,
-            replicas=changelog.replication_factor,
-            internal=True,
-            compacting=True,
-            config=changelog.config(),
+        """A changelog-backed table of this worker's app (``streams.declarations.declare_table``)."""
+        return declare_table(
+            self.app, name, changelog, help=help, table_class=table_class, value_serializer=value_serializer
         )
-        table = table_class(
-            self.app,
-            name=name,
-            default=None,
-            key_type=str,
-            # No value_type: rows are plain JSON objects (``dict`` would make
-            # the RocksDB store look for a Faust model's ``from_data``).
-            partitions=changelog.partitions,
-            changelog_topic=changelog_topic,
-            help=help,
-        )
-        table.value_serializer = value_serializer  # Faust derives it from value_type otherwise
-        return cast(faust.Table, self.app.tables.add(table))
+
+    async def send(self, spec: TopicSpec, key: str | None, value: bytes) -> None:
+        """Send a record to a declared topic; return once Kafka acknowledged it."""
+        fut = await self.topic(spec).send(key=key, value=value)
+        await fut
 
     def add_task_types(self, task_types: Sequence[TaskType]) -> None:
         for task_type in task_types:
@@ -258,13 +142,13 @@ class Runtime:
 
     def install(self) -> None:
         """One agent per input topic and lane, and one per retry tier."""
-        self._cache = self.table(
+        cache = self.executor.cache = self.table(
             "result_cache",
             self.topics.result_cache_changelog,
             help="Results by task type and input hash, shared by every worker.",
             table_class=StrKeyGlobalTable,
         )
-        self.expiry.register(self._cache, self._outlived, stored_partition)
+        self.expiry.register(cache, self.executor.outlived, stored_partition)
         self.expiry.install()
         for name, task_type in self.task_types.items():
             self._runners[name] = _Runner(
@@ -272,8 +156,9 @@ class Runtime:
             )
         self.app.rebalance_listeners.append(self._abandon)
         self.app.give_up_listeners.append(self._cancel_in_flight)
+        self.app.running_work.append(lambda: list(self._units))
         self.app.wait_empty_grace_s = self.settings.worker_stop_grace_s
-        self.app.on_partitions_assigned.connect(self._reopen_intake)
+        self.app.on_partitions_assigned.connect(self.delivery.reopen)
         sources = {
             self.topics.for_event_type(event_type).name: self.topics.for_event_type(event_type)
             for event_type in self.routes
@@ -299,13 +184,13 @@ class Runtime:
         record stops the partition.
         """
 
-        async def handle_durably(event: EventT[Any], redo: bool) -> None:
+        async def handle_durably(event: EventT[Any]) -> None:
             with collecting() as writes:
                 await handle(event)
                 await writes.durable()
 
         async def give_up(event: EventT[Any], exc: Exception) -> None:
-            await self.poison(event, "handler_error", f"{name}: {exc!r}")
+            await self.outcomes.poison(event, "handler_error", f"{name}: {exc!r}")
 
         @self.app.agent(self.gated_topic(spec), name=name)
         async def serial(stream: faust.StreamT[bytes]) -> None:
@@ -317,50 +202,17 @@ class Runtime:
                         give_up=functools.partial(give_up, event),
                     )
                 except Exception:  # noqa: BLE001 - the partition was given up: its next owner reads it
-                    self._release(event)
+                    self.delivery.release(event)
                     continue
-                self.ack(event)
+                self.delivery.ack(event)
 
     async def _persist(
-        self,
-        work: Callable[[bool], Awaitable[T]],
-        what: str,
-        *,
-        give_up: Callable[[Exception], Awaitable[Any]] | None = None,
+        self, work: Callable[[], Awaitable[T]], what: str, *, give_up: GiveUp | None = None
     ) -> T | None:
-        """Run ``work`` until it succeeds.
-
-        A failed send, or any other error escaping ``work``, runs it again in
-        place after a pause (``work(redo=True)``): the input stays unacked and
-        keeps its key's turn, so per-key order holds. Kafka's errors are tried
-        again for as long as they last (the broker is away); any other error
-        ``REDO_ATTEMPTS`` times, then ``give_up`` dead-letters the input. Raises
-        when the partition was given up meanwhile (rebalance, stop). Returns what
-        ``work`` returned (None once given up to a dead letter).
-        """
-        rebalanced = self._rebalanced
-        delay = REDO_FIRST_DELAY_S
-        attempts = 0
-        redo = False
-        while True:
-            try:
-                return await work(redo)
-            except Exception as exc:
-                attempts += 1
-                if rebalanced.is_set():
-                    raise
-                self.metrics.redone[what] += 1
-                if give_up is not None and not isinstance(exc, KafkaError) and attempts >= REDO_ATTEMPTS:
-                    log.exception("%s failed %d times; dead-lettering its input", what, attempts)
-                    await self._persist(functools.partial(_ignore_redo, give_up, exc), f"{what}:dead_letter")
-                    return None
-                log.warning("%s not recorded (%r); doing it again in %.1f s", what, exc, delay)
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(rebalanced.wait(), delay)
-                if rebalanced.is_set():
-                    raise
-                delay = min(delay * 2, REDO_MAX_DELAY_S)
-                redo = True
+        """``work`` done again in place until recorded (streams/redo.py), for this assignment."""
+        return await until_recorded(
+            work, what, given_up=self._rebalanced, metrics=self.metrics, give_up=give_up
+        )
 
     def _install_source(self, spec: TopicSpec, *, name: str, high: bool, window: int) -> None:
         @self.app.agent(self.gated_topic(spec), name=name)
@@ -368,47 +220,7 @@ class Runtime:
             async def start(event: EventT[Any], done: Done) -> None:
                 self._spawn(self._event(event, spec, high=high), done)
 
-            await self._drive(stream, window, start)
-
-    async def _drive(self, stream: faust.StreamT[bytes], window: int, start: Starter) -> None:
-        """Hand the stream's events to ``start``, each with the callback that acks it in turn.
-
-        Up to ``window`` events are in flight; each is acked once it and every
-        earlier event of its partition finished, so a commit never passes work
-        still running, and a record the consumer skipped is read again. No
-        reference to an event outlives its work: Faust's rebalance waits until
-        every event it handed out is acked or garbage.
-        """
-        pending = asyncio.Semaphore(window)
-        async for event in stream.noack().events():
-            tp = event.message.tp
-            gate = self._gates.get(tp)
-            if gate is None and self._intake_open:
-                gate = self._gates[tp] = OffsetGate(ack=self.ack, next_offset=self._first_offset(tp))
-            closed = gate is None or not self._intake_open
-            verdict = Admission.DROP if closed else gate.admit(event.message.offset)
-            if verdict is Admission.REWIND and gate is not None:
-                await self._rewind(tp, gate)
-            if verdict is not Admission.PROCESS:
-                self._release(event)
-                event = None  # type: ignore[assignment]
-                continue
-            assert gate is not None
-            slot = gate.track(event.message.offset, event)
-            await pending.acquire()
-            if self._gates.get(tp) is not gate:
-                pending.release()  # a rebalance began while it waited: the next owner reads it
-                self._release(event)
-                event = None  # type: ignore[assignment]
-                continue
-
-            def done(ok: bool, gate: OffsetGate = gate, slot: Any = slot) -> None:
-                pending.release()
-                if ok:
-                    gate.finish(slot)
-
-            await start(event, done)
-            event = None  # type: ignore[assignment]
+            await self.delivery.drive(stream, window, start)
 
     def _spawn(self, work: Coroutine[Any, Any, None], done: Done) -> None:
         task = asyncio.ensure_future(work)
@@ -425,72 +237,33 @@ class Runtime:
 
         task.add_done_callback(finished)
 
-    @property
-    def _consumer(self) -> SafeConsumer:
-        return cast(SafeConsumer, self.app.consumer)  # PipelineApp's transport makes it one
-
-    def _release(self, event: EventT[Any]) -> None:
-        """Give up on an event unacked: it is read again, and Faust stops waiting for it."""
-        self._consumer.release(event.message)
-
-    def ack(self, event: EventT[Any]) -> None:
-        self._consumer.ack_processed(event.message)
-
-    def _first_offset(self, tp: Any) -> int | None:
-        return self._consumer.committed_offset(tp)
-
-    async def _rewind(self, tp: Any, gate: OffsetGate) -> None:
-        """Read again from the first record skipped, or past it if the broker deleted it."""
-        missing = gate.rewound_to
-        consumer = self._consumer
-        if missing is None:
-            return
-        start = (await consumer.earliest_offsets(tp)).get(tp, 0)
-        if start > missing:
-            log.error("%s: offsets %d..%d were deleted before being processed", tp, missing, start - 1)
-            await consumer.accept_gap(tp, missing, start)
-            gate.skip_to(start)
-            gate.rewound_to = missing = start
-        log.warning("%s: records from %d were skipped by the consumer; reading them again", tp, missing)
-        consumer.rewind(tp, missing)
-
     def _abandon(self) -> None:
         """A rebalance began: let go of every event not yet running, unacked.
 
-        Faust waits for the events it handed out to be acked before it gives
-        partitions up; tasks still queued behind a key or an in-flight limit
-        are cancelled instead, so they are read again by the next owner rather
-        than holding the rebalance up. Running tasks finish, but ack nothing.
+        Tasks still queued behind a key or an in-flight limit are cancelled,
+        so the next owner reads them again rather than the rebalance waiting
+        for them. Running tasks finish and ack nothing; the partitions go
+        once their rows are acknowledged (``PipelineApp.running_work``).
         """
-        for gate in self._gates.values():
-            for event in gate.abandon():
-                self._release(event)
-        self._gates.clear()
-        self._consumer.forget_rewinds()
+        self.delivery.abandon()
         for task in list(self._queued):
             task.cancel()
         self._rebalanced.set()
         self._rebalanced = asyncio.Event()
-        # Records Faust still hands out before it stops the flow belong to the
-        # old assignment: they are let go too, until the new one is known.
-        self._intake_open = False
 
     def _cancel_in_flight(self) -> None:
         """Stop or rebalance outlived its grace: cancel every event still running, unacked."""
         self._abandon()
-        for task in list(self._event_tasks):
+        for task in [*self._event_tasks, *self._units]:
             task.cancel()
-
-    async def _reopen_intake(self, _app: Any, assigned: Any, **_: Any) -> None:
-        self._intake_open = True
 
     async def _event(self, event: EventT[Any], source: TopicSpec, *, high: bool) -> None:
         """Dead-letter a poison record, or run every task the event triggers."""
         origin = Origin.of(event)
         try:
-            envelope = self.validate(event, source, origin)
+            envelope = validate(event, origin, source, self.topics, self.settings.max_record_bytes)
         except DecodeError as exc:
-            await self._persist(functools.partial(_ignore_redo, self.reject, event, exc), INTAKE_TASK)
+            await self._persist(functools.partial(self.outcomes.reject, event, exc), INTAKE_TASK)
             return
         names = self.routes.get(envelope.type, ())
         units = [
@@ -513,17 +286,29 @@ class Runtime:
         """Start one task of the event now, in arrival order, so per-key order holds."""
         runner = self._runners.get(name)
         if runner is None:
-            return asyncio.ensure_future(
-                self._persist(functools.partial(_ignore_redo, self._no_handler, name, envelope, origin), name)
+            return self._track(
+                self._persist(
+                    functools.partial(
+                        # A routed task type this worker does not run is a deployment bug:
+                        # keep the event (dead letter) rather than pretend it was handled.
+                        self.outcomes.dead,
+                        name,
+                        envelope,
+                        origin,
+                        reason="no_handler",
+                        error=f"no handler for task type {name!r} on this worker",
+                    ),
+                    name,
+                )
             )
         key = origin.key or envelope.id
         previous, mine = runner.order.enter(key) if runner.task_type.ordered else (None, None)
 
         def leave() -> None:
             if mine is not None:
-                runner.order.leave(key, mine)
+                runner.order.leave(key, mine, previous)
 
-        task = asyncio.ensure_future(self._run_unit(runner, envelope, origin, attempt, high, previous, leave))
+        task = self._track(self._run_unit(runner, envelope, origin, attempt, high, previous, leave))
         self._queued.add(task)
 
         def finished(_: asyncio.Task[None]) -> None:
@@ -531,6 +316,13 @@ class Runtime:
             leave()
 
         task.add_done_callback(finished)
+        return task
+
+    def _track(self, work: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
+        """Start a task of an event; a stop or rebalance waits for it once it runs (see streams.consumer)."""
+        task = asyncio.ensure_future(work)
+        self._units.add(task)
+        task.add_done_callback(self._units.discard)
         return task
 
     async def _run_unit(
@@ -559,7 +351,7 @@ class Runtime:
             try:
                 writes = await self._persist(
                     functools.partial(
-                        self.execute, runner.task_type, envelope, attempt=attempt, origin=origin
+                        self.executor.execute, runner.task_type, envelope, attempt=attempt, origin=origin
                     ),
                     runner.task_type.name,
                     give_up=functools.partial(self._unrecorded, runner.task_type, envelope, origin, attempt),
@@ -576,57 +368,23 @@ class Runtime:
         self, task_type: TaskType, envelope: Envelope[Any], origin: Origin, attempt: int, exc: Exception
     ) -> None:
         """Dead-letter a task whose outcome the runtime failed to record (a bug, not the handler's)."""
-        tid = task_id(task_type.name, envelope.id)
         error = f"the runtime could not record this task's outcome: {exc!r}"
-        await self.dead_letter(
-            origin, reason="unrecorded", error=error, task_type=task_type.name, task_id=tid, envelope=envelope
+        await self.outcomes.dead(
+            task_type.name, envelope, origin, reason="unrecorded", error=error, attempt=attempt
         )
-        await self.status(
-            tid, task_type.name, envelope, TaskStatus.DEAD, attempt=attempt, error=error, wait=True
-        )
-
-    async def _no_handler(self, name: str, envelope: Envelope[Any], origin: Origin) -> None:
-        # A routed task type this worker does not run is a deployment bug:
-        # keep the event (dead letter) rather than pretend it was handled.
-        error = f"no handler for task type {name!r} on this worker"
-        tid = task_id(name, envelope.id)
-        await self.dead_letter(
-            origin, reason="no_handler", error=error, task_type=name, task_id=tid, envelope=envelope
-        )
-        await self.status(tid, name, envelope, TaskStatus.DEAD, error=error, wait=True)
-
-    async def reject(self, event: EventT[Any], exc: DecodeError) -> None:
-        """Dead-letter a poison record and mark its intake task invalid."""
-        poison_id = await self.poison(event, exc.reason, exc.message)
-        await self.status(poison_id, INTAKE_TASK, None, TaskStatus.INVALID, error=exc.message, wait=True)
-
-    def validate(self, event: EventT[Any], source: TopicSpec, origin: Origin) -> Envelope[Any]:
-        if event.message.value is None:
-            raise DecodeError("null_value", "the record's value is null (a tombstone), not an envelope")
-        if len(origin.raw) > self.settings.max_record_bytes:
-            raise DecodeError(
-                "too_large",
-                f"the record is {len(origin.raw)} bytes, over the {self.settings.max_record_bytes} "
-                "bytes an input record may have (FEYNMAN_MAX_RECORD_BYTES)",
-            )
-        envelope = decode(origin.raw)
-        if source is not self.topics.replay and self.topics.for_event_type(envelope.type) is not source:
-            raise DecodeError("wrong_topic", f"{envelope.type} events do not belong on {source.name}")
-        check_key(origin.key, envelope)
-        return envelope
 
     def _install_retry_agent(self, spec: TopicSpec, *, window: int) -> None:
         @self.app.agent(self.gated_topic(spec), name=f"retry-{spec.name.rsplit('-', 1)[-1]}")
         async def retry_agent(stream: faust.StreamT[bytes]) -> None:
             # Records are waited for one at a time: every record in a tier waits
             # about as long, so records behind the head are due no earlier (±jitter).
-            await self._drive(stream, window, functools.partial(self._retry_when_due, spec))
+            await self.delivery.drive(stream, window, functools.partial(self._retry_when_due, spec))
 
     async def _retry_when_due(self, spec: TopicSpec, event: EventT[Any], done: Done) -> None:
         try:
-            retry, origin, envelope = self._retry_record(event, spec)
+            retry, origin, envelope = retry_record(event, spec)
         except DecodeError as exc:
-            self._spawn(self.reject(event, exc), done)
+            self._spawn(self.outcomes.reject(event, exc), done)
             return
         rebalanced = self._rebalanced
         wait = (retry.due_at - datetime.now(UTC)).total_seconds()
@@ -638,297 +396,5 @@ class Runtime:
         unit = self._unit(retry.task_type, envelope, origin, attempt=retry.attempt, high=True)
         self._spawn(_wait(unit), done)
 
-    def _retry_record(self, event: EventT[Any], spec: TopicSpec) -> tuple[TaskRetry, Origin, Envelope[Any]]:
-        try:
-            record = decode(event.value)
-            if not isinstance(record.data, TaskRetry):
-                raise DecodeError("wrong_topic", f"{record.type} events do not belong on {spec.name}")
-            retry = record.data
-            raw = base64.b64decode(retry.original_b64)
-            envelope = decode(raw)
-        except ValueError as exc:
-            raise DecodeError("bad_retry_record", str(exc)) from exc
-        origin = Origin(
-            retry.origin_topic, retry.origin_partition, retry.origin_offset, retry.original_key, raw
-        )
-        return retry, origin, envelope
 
-    # --- one task -------------------------------------------------------------
-
-    async def execute(
-        self,
-        task_type: TaskType,
-        envelope: Envelope[Any],
-        redo: bool = False,
-        *,
-        attempt: int,
-        origin: Origin,
-    ) -> Writes:
-        """Run one attempt and record its outcome; returns the rows still to be acknowledged.
-
-        The outcome is recorded in an order a crash can stop anywhere: the
-        handler's table rows are acknowledged first, then its status row is
-        sent; the caller awaits that row before the event may be acked. A
-        failure is recorded as a retry or a dead letter, awaited here. Raises
-        only if a record could not be sent; ``redo`` is the pass after that
-        (``_persist``), which sends a ``completed`` row it finds again.
-        """
-        tid = task_id(task_type.name, envelope.id)
-        statuses = self._statuses
-        with collecting() as writes:
-            if envelope.replay is not None and not envelope.replay.runs(task_type.name):
-                return writes  # a replay of other task types of this event: this one stays as it was
-            done = statuses.change(tid)
-            if (
-                done is not None
-                and done.status is TaskStatus.COMPLETED
-                and generation(envelope.replay_id) <= generation(done.replay_id)
-            ):
-                # The row is sent again and awaited. Its earlier send may be the one
-                # that failed, or still be in flight from before a rebalance. And a
-                # RocksDB store keeps rows written just before a crash whose send never
-                # reached Kafka. A redelivery is where any of these shows up, and
-                # redeliveries are rare, so this costs nothing in the steady state.
-                statuses.rewrite(tid)
-                # A redelivery (crash, rebalance) of work this generation already did: its
-                # status row says so, and stays; a newer replay runs it again.
-                self.metrics.transitions[TaskStatus.SKIPPED.value, task_type.name] += 1
-                return writes
-            started_at = datetime.now(UTC)
-            # ``running`` is written only for a task still running after RUNNING_AFTER_S:
-            # most tasks end sooner, and their one record goes straight to their outcome.
-            running = asyncio.get_running_loop().call_later(
-                RUNNING_AFTER_S, self._report_running, tid, task_type.name, envelope, attempt, started_at
-            )
-            try:
-                result_ref = await self._run_handler(task_type, envelope, tid, attempt, origin)
-            finally:
-                running.cancel()
-            if result_ref is _FAILED:
-                return writes
-            if writes:
-                # The handler's rows are durable before its status row, the completion
-                # marker a redelivery is skipped by, can be.
-                await writes.durable(self._rebalanced)
-            await self.status(
-                tid,
-                task_type.name,
-                envelope,
-                TaskStatus.COMPLETED,
-                attempt=attempt,
-                result_ref=result_ref,
-                started_at=started_at,
-            )
-        return writes
-
-    async def _run_handler(
-        self, task_type: TaskType, envelope: Envelope[Any], tid: str, attempt: int, origin: Origin
-    ) -> Any:
-        """The handler's result reference (from the cache when it has one), or ``_FAILED`` once
-        the failure is recorded as a retry or a dead letter."""
-        assert self._cache is not None
-        cache_key = self._cache_key(task_type, envelope)
-        cached = self._cache.get(cache_key) if cache_key else None
-        if cached is not None and self._outlived(cached, datetime.now(UTC)) is None:
-            cached = None  # expired, its request to be pruned not applied yet
-        if cached is not None:
-            self.metrics.cache["hit", task_type.name] += 1
-            return cached.get("result_ref")
-        if cache_key:
-            self.metrics.cache["miss", task_type.name] += 1
-        context = TaskContext(task_id=tid, task_type=task_type.name, attempt=attempt, worker=self.worker)
-        started = time.perf_counter()
-        try:
-            async with asyncio.timeout(task_type.timeout_s):
-                result_ref = await task_type.handler(envelope, context)
-        except Exception as exc:  # noqa: BLE001 - every failure is retried or dead-lettered, never dropped
-            timed_out = isinstance(exc, TimeoutError)
-            error = f"timed out after {task_type.timeout_s:g} s" if timed_out else repr(exc)
-            reason = "timeout" if timed_out else "max_attempts"
-            if isinstance(exc, PermanentTaskError):
-                reason = "permanent"
-            tb = traceback.format_exc()
-            await self._failed(task_type, envelope, attempt, origin, error, tb, reason)
-            return _FAILED
-        self.metrics.seconds.labels(task_type.name).observe(time.perf_counter() - started)
-        if cache_key:
-            self._cache[cache_key] = {
-                "result_ref": result_ref,
-                "task_id": tid,
-                "at": datetime.now(UTC).isoformat(),
-                "partition": current_partition(self._cache, cache_key),
-            }
-        return result_ref
-
-    def _report_running(
-        self, tid: str, task_type: str, envelope: Envelope[Any], attempt: int, started_at: datetime
-    ) -> None:
-        """A slow task's ``running`` row; its send joins the task's writes (the call keeps its context)."""
-        self.record_status(
-            tid, task_type, envelope, TaskStatus.RUNNING, attempt=attempt, started_at=started_at
-        )
-
-    @property
-    def _statuses(self) -> StatusTable:
-        assert self.statuses is not None, "status_table.install(rt) declares the task_status table"
-        return self.statuses
-
-    def _outlived(self, row: dict[str, Any], now: datetime) -> dict[str, Any] | None:
-        """A cached result: None once older than the result retention."""
-        at = row.get("at")
-        if not isinstance(at, str):
-            return row  # written before rows carried their time: kept
-        retention = timedelta(seconds=self.settings.result_retention_s)
-        return None if datetime.fromisoformat(at) + retention <= now else row
-
-    @staticmethod
-    def _cache_key(task_type: TaskType, envelope: Envelope[Any]) -> str | None:
-        if task_type.cache_key is None:
-            return None
-        digest = task_type.cache_key(envelope)
-        return f"{task_type.name}/{digest}" if digest else None
-
-    async def _failed(
-        self,
-        task_type: TaskType,
-        envelope: Envelope[Any],
-        attempt: int,
-        origin: Origin,
-        error: str,
-        tb: str,
-        reason: str,
-    ) -> None:
-        tid = task_id(task_type.name, envelope.id)
-        log.warning("task %s (%s) attempt %d failed: %s", tid, task_type.name, attempt, error)
-        next_attempt = attempt + 1
-        if next_attempt < task_type.max_attempts and reason != "permanent":
-            delay = task_type.retry_delay_s(next_attempt) * random.uniform(1 - JITTER, 1 + JITTER)
-            retry = TaskRetry(
-                task_type=task_type.name,
-                attempt=next_attempt,
-                due_at=datetime.now(UTC) + timedelta(seconds=delay),
-                error=error[:4000],
-                origin_topic=origin.topic,
-                origin_partition=origin.partition,
-                origin_offset=origin.offset,
-                original_b64=base64.b64encode(origin.raw).decode("ascii"),
-                original_key=origin.key,
-            )
-            tier = self.topics.retry_tier_for(delay)
-            fut = await self.topic(tier).send(
-                key=origin.key, value=encode(new_envelope(retry, source=self.worker))
-            )
-            await fut
-            await self.status(
-                tid, task_type.name, envelope, TaskStatus.RETRYING, attempt=attempt, error=error, wait=True
-            )
-            return
-        await self.dead_letter(
-            origin,
-            reason=reason,
-            error=error,
-            task_type=task_type.name,
-            task_id=tid,
-            envelope=envelope,
-            attempts=next_attempt,
-            tb=tb,
-        )
-        await self.status(
-            tid, task_type.name, envelope, TaskStatus.DEAD, attempt=attempt, error=error, wait=True
-        )
-
-    # --- records ----------------------------------------------------------------
-
-    def record_status(
-        self,
-        tid: str,
-        task_type: str,
-        envelope: Envelope[Any] | None,
-        status: TaskStatus,
-        *,
-        attempt: int = 0,
-        error: str | None = None,
-        result_ref: str | None = None,
-        started_at: datetime | None = None,
-    ) -> None:
-        """Record one status transition as the task's row; its send joins the current work's writes.
-
-        Written in the partition of the event being processed (the task's input),
-        unless the row already holds a transition that supersedes it.
-        """
-        self.metrics.transitions[status.value, task_type] += 1
-        change = TaskStatusChanged(
-            task_id=tid,
-            task_type=task_type,
-            status=status,
-            at=datetime.now(UTC),
-            event_id=envelope.id if envelope else tid,
-            event_type=envelope.type if envelope else "unknown",
-            session_id=getattr(envelope.data, "session_id", None) if envelope else None,
-            attempt=attempt,
-            worker=self.worker,
-            error=error[:4000] if error else None,
-            result_ref=result_ref,
-            replay_id=envelope.replay_id if envelope else None,
-            created_at=envelope.ts if envelope else None,
-            started_at=started_at,
-            partition=current_partition(self._statuses.table, tid),
-        )
-        self._statuses.record(new_envelope(change, source=self.worker))
-
-    async def status(self, *args: Any, wait: bool = False, **kwargs: Any) -> None:
-        """:meth:`record_status`; with ``wait``, return once Kafka acknowledged the row."""
-        if not wait:
-            self.record_status(*args, **kwargs)
-            return
-        with collecting() as writes:
-            self.record_status(*args, **kwargs)
-            await writes.durable(self._rebalanced)
-
-    async def poison(self, event: EventT[Any], reason: str, error: str) -> str:
-        """Dead-letter a record that cannot be read; returns its (position-derived) task id."""
-        msg = event.message
-        poison_id = task_id(INTAKE_TASK, f"{msg.topic}/{msg.partition}/{msg.offset}")
-        await self.dead_letter(
-            Origin.of(event), reason=reason, error=error, task_type=INTAKE_TASK, task_id=poison_id
-        )
-        return poison_id
-
-    async def dead_letter(
-        self,
-        origin: Origin,
-        *,
-        reason: str,
-        error: str,
-        task_type: str,
-        task_id: str,
-        envelope: Envelope[Any] | None = None,
-        attempts: int = 0,
-        tb: str | None = None,
-    ) -> None:
-        """Publish the record to the dead-letter topic and wait for Kafka's ack."""
-        # A record too large to copy whole keeps a preview: the letter must fit one request.
-        kept = origin.raw if len(origin.raw) <= DEAD_LETTER_WHOLE_BYTES else origin.raw[:PREVIEW_BYTES]
-        letter = DeadLetter(
-            reason=reason,
-            error=error[:4000],
-            origin_topic=origin.topic,
-            origin_partition=origin.partition,
-            origin_offset=origin.offset,
-            original_b64=base64.b64encode(kept).decode("ascii"),
-            original_key=origin.key,
-            original_bytes=len(origin.raw),
-            event_id=envelope.id if envelope else None,
-            event_type=envelope.type if envelope else None,
-            task_type=task_type,
-            task_id=task_id,
-            attempts=attempts,
-            traceback=tb[-16000:] if tb else None,
-        )
-        log.warning("dead letter from %s[%d]@%d: %s", origin.topic, origin.partition, origin.offset, reason)
-        value = encode(new_envelope(letter, source=self.worker))
-        fut = await self.topic(self.topics.dead_letter).send(key=origin.key, value=value)
-        await fut
-
-
-__all__ = ["Origin", "Runtime", "StrKeyTable", "check_key"]
+__all__ = ["Runtime"]

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from faust.serializers import codecs
 from faust.web import Request, Response, View
 
-from feynman.errors import DecodeError
+from foundation.errors import DecodeError
 from schemas.envelope import Envelope, decode, encode
 from schemas.events import TaskStatusChanged
 from schemas.status import expired, fold, supersedes
@@ -96,7 +96,7 @@ def _partition_of(_key: str, envelope: Any) -> int | None:
 def install(rt: Runtime) -> StatusTable:
     """Declare the table, its expiry (``FEYNMAN_STATUS_RETENTION_S``) and its web route."""
     statuses = StatusTable(rt)
-    rt.statuses = statuses
+    rt.outcomes.statuses = statuses
     rt.expiry.register(statuses.table, _pruner(rt.settings.status_retention_s), _partition_of)
 
     @rt.app.page("/tasks/{task_id}/")

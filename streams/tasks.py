@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from enum import IntEnum
 from typing import Any
 
+from foundation.errors import PermanentTaskError
 from schemas.envelope import Envelope
 
 
@@ -76,3 +77,12 @@ class TaskType:
     def retry_delay_s(self, attempt: int) -> float:
         """Nominal wait before ``attempt`` (1 = the first retry)."""
         return self.retry_delays_s[min(attempt, len(self.retry_delays_s)) - 1]
+
+
+def misrouted(task_type: str, envelope: Envelope[Any]) -> PermanentTaskError:
+    """The error for an event routed to a handler that cannot take it.
+
+    A routing mistake: no retry can fix it, so the event is dead-lettered at
+    once (``schemas.tasks.TASK_ROUTES`` names what each task type receives).
+    """
+    return PermanentTaskError(f"{task_type} cannot handle {envelope.type} events")

@@ -14,23 +14,44 @@ learner's older vectors until the topics are replayed (docs/task-types.md).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
+from functools import partial
 from typing import Any
 
 import faust
 from faust.web import Request, Response, View
 
+from domain.embedding import HashingEmbedder
+from domain.progress import topic_key
+from domain.vector_index import SqliteVectorIndex
 from schemas.envelope import Envelope, ordering_key
 from schemas.events import AnalysisCompleted, MemoryConsolidated
 from streams.batching import Batcher
-from streams.domain.embedding import HashingEmbedder
-from streams.domain.progress import topic_key
-from streams.domain.vector_index import SqliteVectorIndex
 from streams.runtime import Runtime
-from streams.tasks import Priority, TaskContext, TaskType
+from streams.tasks import Priority, TaskContext, TaskType, misrouted
 
 Item = tuple[str, str, dict[str, Any]]  # id, text, metadata
 PREVIEW_CHARS = 500
+
+
+async def handle_vectors(
+    envelope: Envelope[Any], context: TaskContext, *, submit: Callable[[Item], Awaitable[None]]
+) -> str | None:
+    """Store an explanation or a session summary; completes only once ``submit`` has stored it."""
+    data = envelope.data
+    learner = ordering_key(envelope)
+    if isinstance(data, AnalysisCompleted):
+        item_id, text, kind = f"turn/{data.turn_event_id}", data.explanation, "explanation"
+    elif isinstance(data, MemoryConsolidated):
+        text = " ".join(data.digest.get("summary", []))
+        item_id, kind = f"summary/{learner}/{data.session_id}/{topic_key(data.topic)}", "summary"
+    else:
+        raise misrouted("vectors", envelope)
+    if not text.strip():
+        return None
+    meta: dict[str, Any] = {"user_id": learner, "session_id": data.session_id, "topic": data.topic}
+    await submit((item_id, text, {**meta, "kind": kind, "text": text[:PREVIEW_CHARS]}))
+    return f"vectors/{item_id}"
 
 
 def install(rt: Runtime, *, route_by: faust.Table) -> SqliteVectorIndex:
@@ -48,28 +69,12 @@ def install(rt: Runtime, *, route_by: faust.Table) -> SqliteVectorIndex:
         write, max_items=settings.vector_batch_size, max_delay_s=settings.vector_batch_ms / 1000
     )
 
-    async def vectors(envelope: Envelope[Any], context: TaskContext) -> str | None:
-        data = envelope.data
-        learner = ordering_key(envelope)
-        meta: dict[str, Any] = {"user_id": learner, "session_id": data.session_id, "topic": data.topic}
-        if isinstance(data, AnalysisCompleted):
-            item_id, text, kind = f"turn/{data.turn_event_id}", data.explanation, "explanation"
-        elif isinstance(data, MemoryConsolidated):
-            text = " ".join(data.digest.get("summary", []))
-            item_id, kind = f"summary/{learner}/{data.session_id}/{topic_key(data.topic)}", "summary"
-        else:
-            raise TypeError(f"vectors cannot handle {envelope.type}")
-        if not text.strip():
-            return None
-        await batcher.submit((item_id, text, {**meta, "kind": kind, "text": text[:PREVIEW_CHARS]}))
-        return f"vectors/{item_id}"
-
     # Many in flight so the batcher has something to batch; upserts by id need no order.
     rt.add_task_types(
         [
             TaskType(
                 "vectors",
-                vectors,
+                partial(handle_vectors, submit=batcher.submit),
                 priority=Priority.MEDIUM,
                 concurrency=max(1, settings.vector_batch_size),
                 ordered=False,

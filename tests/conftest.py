@@ -19,9 +19,9 @@ from typing import Any
 import pytest
 
 from compose.local_broker import LocalBroker
-from feynman.processes import free_ports
-from feynman.settings import Settings
-from feynman.topic_admin import ensure_topics, raise_on_mismatch
+from compose.processes import free_ports
+from foundation.settings import Settings
+from kafka_io.topic_admin import ensure_topics, raise_on_mismatch
 from schemas.topics import Topics
 from tests.fakes.openai_server import FakeOpenAIServer
 

@@ -15,9 +15,9 @@ from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.structs import ConsumerRecord
 from fastapi import FastAPI
 
-from feynman.processes import Child, api_command, child_env, wait_http, worker_command
-from feynman.settings import Settings
-from feynman.topic_reading import reading_from_start
+from compose.processes import Child, api_command, child_env, wait_http, worker_command
+from foundation.settings import Settings
+from kafka_io.topic_reading import reading_from_start
 from producers.app import create_app
 
 

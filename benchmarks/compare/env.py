@@ -12,8 +12,8 @@ from pathlib import Path
 
 import redis
 
-from feynman.processes import free_port
-from feynman.settings import Settings
+from compose.processes import free_port
+from foundation.settings import Settings
 
 
 @dataclass(frozen=True, slots=True)

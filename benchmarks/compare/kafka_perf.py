@@ -18,7 +18,7 @@ from pathlib import Path
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from benchmarks.compare.measurements import Figure
-from feynman.settings import Settings
+from foundation.settings import Settings
 
 SYSTEM = "Kafka perf tools (broker ceiling)"
 PRODUCER = "org.apache.kafka.tools.ProducerPerformance"

@@ -14,9 +14,9 @@ import click
 from benchmarks.compare.env import BenchEnv, redis_server
 from benchmarks.compare.runner import ALL, Outcome, run
 from benchmarks.compare.sizes import Sizes
-from feynman.errors import FeynmanError
-from feynman.processes import free_port
-from feynman.settings import Settings
+from compose.processes import free_port
+from foundation.errors import FeynmanError
+from foundation.settings import Settings
 
 
 @contextlib.contextmanager

@@ -13,7 +13,7 @@ import orjson
 import redis
 from aiokafka import AIOKafkaProducer
 
-from feynman.settings import Settings
+from foundation.settings import Settings
 from schemas.envelope import encode, new_envelope
 from schemas.events import TaskStatusChanged
 from schemas.tasks import TaskStatus

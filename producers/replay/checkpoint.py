@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from feynman.errors import ReplayError
+from foundation.errors import ReplayError
 from producers.replay.selection import Selection
 
 

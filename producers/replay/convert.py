@@ -15,7 +15,7 @@ from typing import Any
 
 from aiokafka.structs import ConsumerRecord
 
-from feynman.errors import DecodeError
+from foundation.errors import DecodeError
 from producers.replay.selection import Selection
 from producers.requeue import Refused, Resend, resend_of
 from schemas.envelope import Envelope, Replay, decode, encode, replayed

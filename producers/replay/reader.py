@@ -16,8 +16,8 @@ from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaError
 from aiokafka.structs import ConsumerRecord
 
-from feynman.errors import ReplayError
-from feynman.settings import Settings
+from foundation.errors import ReplayError
+from foundation.settings import Settings
 from producers.replay.selection import Selection
 
 BATCH = 500

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from aiokafka.structs import ConsumerRecord
 
-from feynman.settings import Settings
+from foundation.settings import Settings
 from producers.publisher import Published, Publisher
 from producers.replay.checkpoint import Checkpoint, checkpoint_path
 from producers.replay.convert import Converted, Converter

@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from feynman.errors import ReplayUsageError
+from foundation.errors import ReplayUsageError
 from schemas.envelope import Envelope
 from schemas.events import DeadLetter
 from schemas.topics import Topics, TopicSpec

@@ -20,8 +20,8 @@ from typing import Annotated, Literal
 
 from fastapi import Depends, Request, Response
 
-from feynman.errors import ConfigError
-from feynman.settings import Settings
+from foundation.errors import ConfigError
+from foundation.settings import Settings
 from producers.refusals import RequestRefusedError
 from producers.security import api_key_header, valid_api_key
 from producers.webview.sessions import SessionSigner

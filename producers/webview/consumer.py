@@ -22,8 +22,8 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import IllegalStateError, KafkaError
 
-from feynman.offsets_consumer import offsets_consumer
-from feynman.settings import Settings
+from foundation.settings import Settings
+from kafka_io.offsets_consumer import offsets_consumer
 from producers.webview.read_model import ReadModel
 from schemas.tasks import TASK_ROUTES
 from schemas.topics import Topics

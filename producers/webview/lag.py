@@ -2,7 +2,7 @@
 
 The group is the Faust app (``settings.app_id``); its committed offsets come
 from the broker (the admin client), the log start and end from a consumer
-without a group. Lag is computed by :class:`streams.liveness.PartitionState`,
+without a group. Lag is computed by :class:`domain.liveness.PartitionState`,
 the rule the worker's own ``/health/`` uses (committed or log start, whichever
 is later, to log end), so the view and the worker report the same numbers.
 Partitions of the worker's input topics appear even before the group first
@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
-from feynman.settings import Settings
+from domain.liveness import PartitionState
+from foundation.settings import Settings
 from schemas.topics import Topics
-from streams.liveness import PartitionState
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from producers.models import TaskRecord
+from producers.api_models import TaskRecord
 from producers.webview.dead_letters import Letter
 from producers.webview.lag import PartitionLag
-from producers.webview.models import (
+from producers.webview.read_model import ReadModel
+from producers.webview.view_models import (
     DeadLetterOut,
     LagReport,
     PartitionLagOut,
@@ -18,7 +19,6 @@ from producers.webview.models import (
     TypeLatency,
     TypeStatusCount,
 )
-from producers.webview.read_model import ReadModel
 from schemas.envelope import rfc3339
 
 

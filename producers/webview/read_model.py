@@ -12,8 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from feynman.errors import DecodeError
-from feynman.settings import Settings
+from foundation.errors import DecodeError
+from foundation.settings import Settings
 from producers.webview.dead_letters import DeadLetterLog, Letter
 from producers.webview.index import TaskIndex, Transition
 from producers.webview.stats import Finish, FinishLog

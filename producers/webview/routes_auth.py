@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response
 
-from producers.models import REQUEST_ERRORS, Problem
+from producers.api_models import REQUEST_ERRORS, Problem
 from producers.refusals import RequestRefusedError
 from producers.webview.auth import Auth, CurrentViewer, ViewAuth
-from producers.webview.models import LoginRequest, ViewSession
+from producers.webview.view_models import LoginRequest, ViewSession
 
 router = APIRouter(prefix="/ui/api", tags=["web view"], responses=REQUEST_ERRORS)
 

@@ -12,19 +12,25 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 from aiokafka.errors import KafkaError
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import APIRouter, Depends, Path, Query
 
-from feynman.settings import Settings
-from producers.models import REQUEST_ERRORS, Problem, TaskId, TaskRecord
+from foundation.settings import Settings
+from producers.api_models import REQUEST_ERRORS, Problem, TaskId, TaskRecord
+from producers.dependencies import (
+    PublisherDep,
+    ReadModelConsumerDep,
+    ReadModelDep,
+    SettingsDep,
+    StatusClientDep,
+)
 from producers.refusals import RequestRefusedError
 from producers.requeue import requeue_dead_letters
-from producers.status_client import StatusClient
 from producers.webview import present
 from producers.webview.auth import require_csrf, require_viewer
 from producers.webview.consumer import ReadModelConsumer
 from producers.webview.index import TaskFilter
 from producers.webview.lag import read_group_lag
-from producers.webview.models import (
+from producers.webview.view_models import (
     DeadLetterList,
     LagReport,
     Refusal,
@@ -34,7 +40,6 @@ from producers.webview.models import (
     Summary,
     TaskPage,
 )
-from producers.webview.read_model import ReadModel
 from schemas.envelope import rfc3339
 from schemas.tasks import TaskStatus
 
@@ -51,17 +56,9 @@ router = APIRouter(
 )
 
 
-def read_model(request: Request) -> ReadModel:
-    model: ReadModel = request.app.state.read_model
-    return model
-
-
-Model = Annotated[ReadModel, Depends(read_model)]
-
-
 @router.get("/tasks", response_model=TaskPage)
 async def tasks(
-    model: Model,
+    model: ReadModelDep,
     status: Annotated[list[TaskStatus] | None, Query(description="Any of these statuses")] = None,
     task_type: Annotated[str | None, Query(max_length=64)] = None,
     session_id: Annotated[str | None, Query(max_length=128)] = None,
@@ -85,7 +82,7 @@ async def tasks(
 
 
 @router.get("/tasks/{task_id}", response_model=TaskRecord, responses={404: {"model": Problem}})
-async def task(model: Model, task_id: Annotated[TaskId, Path()]) -> TaskRecord:
+async def task(model: ReadModelDep, task_id: Annotated[TaskId, Path()]) -> TaskRecord:
     """One task, looked up by id in the view's read model."""
     record = model.tasks.get(task_id)
     if record is None:
@@ -94,26 +91,24 @@ async def task(model: Model, task_id: Annotated[TaskId, Path()]) -> TaskRecord:
 
 
 @router.get("/summary", response_model=Summary)
-async def summary(model: Model) -> Summary:
+async def summary(model: ReadModelDep) -> Summary:
     """Counts per status and type, and how far the read model has read."""
     return present.summary(model)
 
 
 @router.get("/stats", response_model=Stats)
-async def stats(model: Model, minutes: Annotated[int, Query(ge=1, le=60)] = 15) -> Stats:
+async def stats(model: ReadModelDep, minutes: Annotated[int, Query(ge=1, le=60)] = 15) -> Stats:
     """Latency percentiles per task type and tasks finished per minute, over the last ``minutes``."""
     return present.stats(model, datetime.now(UTC), minutes)
 
 
 @router.get("/lag", response_model=LagReport)
-async def lag(request: Request) -> LagReport:
+async def lag(
+    settings: SettingsDep, status_client: StatusClientDep, consumer: ReadModelConsumerDep
+) -> LagReport:
     """The workers' group lag per topic and partition, and the worker's health (``worker``: ``ok`` or
     why not); ``error`` says why if the broker did not answer."""
-    settings: Settings = request.app.state.settings
-    status_client: StatusClient = request.app.state.status_client
-    report, worker = await asyncio.gather(
-        _group_lag(settings, request.app.state.read_model_consumer), status_client.worker_health()
-    )
+    report, worker = await asyncio.gather(_group_lag(settings, consumer), status_client.worker_health())
     return report.model_copy(update={"worker": worker})
 
 
@@ -132,7 +127,7 @@ async def _group_lag(settings: Settings, consumer: ReadModelConsumer) -> LagRepo
 
 @router.get("/dead-letters", response_model=DeadLetterList)
 async def dead_letters(
-    model: Model,
+    model: ReadModelDep,
     reason: Annotated[str | None, Query(max_length=64)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> DeadLetterList:
@@ -152,7 +147,7 @@ async def dead_letters(
     dependencies=[Depends(require_csrf)],
     responses={403: {"model": Problem, "description": "Missing or wrong X-CSRF-Token"}},
 )
-async def requeue(request: Request, model: Model, body: RequeueRequest) -> RequeueResponse:
+async def requeue(model: ReadModelDep, body: RequeueRequest, publisher: PublisherDep) -> RequeueResponse:
     """Send the chosen dead letters' original records back to their origin topic, with their keys.
 
     Counts say what happened to each id; a letter Kafka did not take is in
@@ -161,7 +156,7 @@ async def requeue(request: Request, model: Model, body: RequeueRequest) -> Reque
     ids = list(dict.fromkeys(body.ids))
     found = [(i, model.dead_letters.get(i)) for i in ids]
     result = await requeue_dead_letters(
-        request.app.state.publisher, [(i, letter.letter) for i, letter in found if letter is not None]
+        publisher, [(i, letter.letter) for i, letter in found if letter is not None]
     )
     return RequeueResponse(
         requeued=result.requeued,

@@ -1,5 +1,7 @@
 """The Docker setup, checked without a Docker engine: parse and cross-check.
 
+Over 400 lines: one cross-check per promise the stack makes, read as one list.
+
 compose/docker-compose.yml, compose/Dockerfile and .dockerignore are read as
 data and checked against the code they run: every ``feynman ...`` command
 must parse in the real click group, every ``FEYNMAN_*`` variable must be a
@@ -26,7 +28,7 @@ import pytest
 import yaml
 
 from feynman.cli import cli
-from feynman.settings import Settings
+from foundation.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = ROOT / "compose" / "docker-compose.yml"

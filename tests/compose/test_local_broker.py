@@ -19,9 +19,9 @@ import pytest
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from compose.local_broker import LocalBroker, broker_answers
-from feynman.errors import BrokerError
-from feynman.processes import free_ports
-from feynman.settings import Settings
+from compose.processes import free_ports
+from foundation.errors import BrokerError
+from foundation.settings import Settings
 
 CACHE = Settings().cache_dir
 

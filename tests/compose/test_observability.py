@@ -16,7 +16,7 @@ import faust
 import yaml
 from prometheus_client.core import Metric
 
-from feynman.settings import Settings
+from foundation.settings import Settings
 from producers.app import create_app
 from producers.metrics import ApiMetrics
 from producers.webview.metrics import ReadModelCollector

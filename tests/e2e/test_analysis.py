@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 
-from feynman.settings import Settings
+from foundation.settings import Settings
 from schemas import decode, task_id
 from schemas.topics import Topics
 from tests.support import api_client, read_topic, running_worker, wait_for

@@ -8,7 +8,7 @@ import logging
 import httpx
 import pytest
 
-from feynman.settings import Settings
+from foundation.settings import Settings
 from schemas import decode, task_id
 from schemas.topics import Topics
 from tests.support import api_client, read_topic, running_worker, wait_for
@@ -50,7 +50,7 @@ async def test_chat_replies_with_questions_and_its_background_task_completes(set
 
 async def test_short_term_memory_is_bounded_to_the_configured_turns(settings_factory) -> None:
     s = settings_factory(memory_turns=2)
-    from feynman.topic_admin import ensure_topics
+    from kafka_io.topic_admin import ensure_topics
 
     await ensure_topics(s.bootstrap_servers, Topics.from_settings(s).all())
     memory: list = []

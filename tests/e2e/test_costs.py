@@ -12,8 +12,8 @@ import httpx
 import orjson
 from aiokafka import AIOKafkaProducer
 
-from feynman.settings import Settings
-from feynman.topic_admin import ensure_topics
+from foundation.settings import Settings
+from kafka_io.topic_admin import ensure_topics
 from schemas import CostReport, LlmUsage, decode, encode, new_envelope, ordering_key, task_id
 from schemas.envelope import Envelope
 from schemas.topics import Topics

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import httpx
 
-from feynman.processes import free_ports
-from feynman.settings import Settings
+from compose.processes import free_ports
+from foundation.settings import Settings
 from tests.support import child_env
 
 TURN = {"type": "chat.turn", "v": 1, "data": {"session_id": "s-dev", "topic": "t", "user_input": "because"}}

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import httpx
 
-from feynman.settings import Settings
-from feynman.topic_admin import ensure_topics
+from foundation.settings import Settings
+from kafka_io.topic_admin import ensure_topics
 from schemas import decode
 from schemas.topics import Topics
 from tests.support import api_client, read_topic, running_worker, wait_for

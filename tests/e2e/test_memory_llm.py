@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import httpx
 
-from feynman.settings import Settings
-from feynman.topic_admin import ensure_topics
+from foundation.settings import Settings
+from kafka_io.topic_admin import ensure_topics
 from schemas import decode
 from schemas.topics import Topics
 from tests.e2e.test_memory import memory_of

@@ -9,7 +9,7 @@ import orjson
 from aiokafka import AIOKafkaProducer
 
 from compose.local_broker import LocalBroker
-from feynman.settings import Settings
+from foundation.settings import Settings
 from schemas import ChatTurn, decode, encode, new_envelope, task_id
 from schemas.topics import Topics
 from tests.support import api_client, read_topic, running_worker, wait_for

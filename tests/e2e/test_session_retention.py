@@ -6,7 +6,7 @@ from typing import Any
 
 import httpx
 
-from feynman.topic_admin import ensure_topics
+from kafka_io.topic_admin import ensure_topics
 from schemas.topics import Topics
 from tests.support import api_client, running_worker, tombstoned, wait_for
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from feynman.settings import Settings
-from feynman.topic_admin import ensure_topics
+from foundation.settings import Settings
+from kafka_io.topic_admin import ensure_topics
 from schemas.topics import Topics
 from tests.support import api_client, running_worker, wait_for
 

@@ -14,7 +14,7 @@ import orjson
 from aiokafka import AIOKafkaProducer
 
 from feynman.export import history
-from feynman.settings import Settings
+from foundation.settings import Settings
 from schemas import AnalysisCompleted, ChatTurn, encode, new_envelope, ordering_key
 from schemas.topics import Topics
 from tests.support import child_env

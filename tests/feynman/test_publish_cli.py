@@ -7,7 +7,7 @@ import sys
 
 import orjson
 
-from feynman.settings import Settings
+from foundation.settings import Settings
 from schemas import decode
 from schemas.topics import Topics
 from tests.support import child_env, read_topic

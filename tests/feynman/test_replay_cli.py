@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from aiokafka import AIOKafkaProducer
 
-from feynman.settings import Settings
+from foundation.settings import Settings
 from schemas import ChatTurn, LlmUsage, decode, encode, new_envelope
 from schemas.envelope import Envelope, rfc3339
 from schemas.topics import Topics

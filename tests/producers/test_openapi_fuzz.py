@@ -19,9 +19,9 @@ import httpx
 import pytest
 import uvicorn
 
-from feynman.processes import free_ports
-from feynman.settings import Settings
-from feynman.topic_admin import ensure_topics
+from compose.processes import free_ports
+from foundation.settings import Settings
+from kafka_io.topic_admin import ensure_topics
 from producers.app import create_app
 from schemas.topics import Topics
 from tests.support import running_worker

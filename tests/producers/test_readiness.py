@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from feynman.settings import Settings
+from foundation.settings import Settings
 from tests.support import api_client
 
 

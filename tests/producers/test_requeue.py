@@ -6,7 +6,7 @@ import base64
 
 import pytest
 
-from feynman.settings import Settings
+from foundation.settings import Settings
 from producers.requeue import Refused, resend_of
 from schemas.events import DeadLetter
 from schemas.topics import Topics

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from feynman.settings import Settings
+from foundation.settings import Settings
 from schemas.registry import REGISTRY
 from schemas.topics import Topics
 

@@ -11,7 +11,7 @@ import orjson
 import pytest
 from pydantic import BaseModel, ConfigDict
 
-from feynman.errors import DecodeError, FeynmanError
+from foundation.errors import DecodeError, FeynmanError
 from schemas.envelope import decode, encode, new_envelope
 from schemas.registry import REGISTRY, EventRegistry, VersionRuleError
 

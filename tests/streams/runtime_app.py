@@ -18,8 +18,8 @@ import re
 import time
 from typing import Any
 
-from feynman.errors import PermanentTaskError
-from feynman.settings import get_settings
+from foundation.errors import PermanentTaskError
+from foundation.settings import get_settings
 from schemas.envelope import Envelope
 from streams.app import create_app
 from streams.tasks import Priority, TaskContext, TaskType

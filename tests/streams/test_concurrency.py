@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 import httpx
 
-from feynman.settings import Settings
+from foundation.settings import Settings
 from schemas import task_id
 from schemas.topics import Topics
 from tests.streams.worker_support import (
@@ -59,7 +59,7 @@ async def test_many_tasks_in_flight_keep_each_sessions_order(settings: Settings)
 async def test_offsets_are_never_committed_past_a_task_still_in_flight(
     settings_factory: Callable[..., Settings],
 ) -> None:
-    from feynman.topic_admin import ensure_topics
+    from kafka_io.topic_admin import ensure_topics
 
     settings = settings_factory(topic_partitions=1)
     await ensure_topics(settings.bootstrap_servers, Topics.from_settings(settings).all())

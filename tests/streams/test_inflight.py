@@ -72,6 +72,22 @@ async def test_tasks_of_one_key_run_one_after_another_in_arrival_order() -> None
     assert len(order) == 0
 
 
+async def test_a_task_cancelled_in_its_turn_does_not_let_the_next_one_overtake_the_running_one() -> None:
+    order = KeyOrder()
+    running_prev, running = order.enter("a")
+    assert running_prev is None
+    queued_prev, queued = order.enter("a")
+    order.leave("a", queued, queued_prev)  # cancelled while waiting for ``running``
+    next_prev, nxt = order.enter("a")
+    assert next_prev is not None
+    await asyncio.sleep(0)
+    assert not next_prev.done()  # the running task has not finished: the next one still waits
+    order.leave("a", running)
+    await asyncio.wait_for(next_prev, 1)
+    order.leave("a", nxt, next_prev)
+    assert len(order) == 0
+
+
 async def test_live_waiters_go_first_and_replayed_tasks_keep_to_their_share() -> None:
     limiter = PriorityLimiter(slots=3, low_slots=1)
     await limiter.acquire(high=False)

@@ -15,11 +15,11 @@ import pytest
 from aiokafka import AIOKafkaProducer
 from faust.types import TP
 
-from feynman.settings import Settings
+from domain.liveness import Liveness
+from foundation.settings import Settings
 from schemas import ChatTurn, encode, new_envelope
 from schemas.topics import Topics
 from streams.health import LivenessCollector, LivenessProbe, LivenessSensor, health_body, refresh_interval
-from streams.liveness import Liveness
 from tests.support import running_worker, wait_for
 
 S = 120.0

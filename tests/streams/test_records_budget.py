@@ -14,9 +14,9 @@ from typing import Any
 from aiokafka import TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
-from feynman.offsets_consumer import offsets_consumer
-from feynman.settings import Settings
-from feynman.topic_admin import ensure_topics
+from foundation.settings import Settings
+from kafka_io.offsets_consumer import offsets_consumer
+from kafka_io.topic_admin import ensure_topics
 from producers.publisher import Publisher
 from producers.publishing import publish_with_tasks
 from schemas import ChatTurn, new_envelope, task_id

@@ -8,7 +8,7 @@ from typing import Any
 
 from aiokafka import AIOKafkaProducer
 
-from feynman.settings import Settings
+from foundation.settings import Settings
 from schemas import task_id
 from schemas.topics import Topics
 from tests.streams.worker_support import (

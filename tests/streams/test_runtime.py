@@ -11,8 +11,8 @@ import orjson
 import pytest
 from aiokafka import AIOKafkaProducer
 
-from feynman.settings import Settings
-from feynman.topic_admin import ensure_topics
+from foundation.settings import Settings
+from kafka_io.topic_admin import ensure_topics
 from schemas import decode, encode, new_envelope, task_id
 from schemas.events import TaskStatusChanged
 from schemas.tasks import TaskStatus

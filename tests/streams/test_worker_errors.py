@@ -13,7 +13,7 @@ import httpx
 import orjson
 from aiokafka import AIOKafkaProducer
 
-from feynman.settings import Settings
+from foundation.settings import Settings
 from schemas import ChatTurn, decode, encode, new_envelope, task_id
 from schemas.events import TaskRetry
 from schemas.topics import Topics

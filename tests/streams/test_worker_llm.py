@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
-from feynman.settings import Settings
-from producers.llm.errors import LlmError
-from producers.llm.usage import UsageRecord
-from streams.llm import PAUSE_AFTER_429_S, WorkerLlm
+from domain.llm.errors import LlmError
+from domain.llm.usage import UsageRecord
+from foundation.settings import Settings
+from streams.worker_llm import PAUSE_AFTER_429_S, WorkerLlm
 from tests.fakes.openai_server import FakeOpenAIServer, ScriptedResponse
 
 MESSAGES = [{"role": "user", "content": "Gravity pulls masses together."}]

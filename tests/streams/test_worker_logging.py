@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from feynman.settings import Settings
+from foundation.settings import Settings
 from streams.app import pipeline_app
 from streams.worker import PipelineWorker
 

@@ -13,7 +13,7 @@ import time
 
 from aiokafka import AIOKafkaProducer
 
-from feynman.settings import Settings
+from foundation.settings import Settings
 from schemas import decode, task_id
 from schemas.topics import Topics
 from tests.streams.worker_support import (

@@ -10,8 +10,8 @@ import httpx
 from aiokafka import AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
-from feynman.settings import Settings
-from feynman.topic_reading import reading_from_start
+from foundation.settings import Settings
+from kafka_io.topic_reading import reading_from_start
 from schemas import ChatTurn, decode, encode, new_envelope
 from schemas.events import TaskStatusChanged
 from schemas.status import fold

@@ -14,7 +14,7 @@ from benchmarks.compare.jobs import Completion, Job
 from benchmarks.compare.redis_completions import ListCompletions
 from benchmarks.compare.systems.base import System, bounded
 from benchmarks.compare.systems.processes import kill9, spawn, wait_http_ok
-from feynman.processes import Child, free_port
+from compose.processes import Child, free_port
 
 APP = "benchmarks.compare.workers.background_app:app"
 # Requests in flight while submitting many jobs (as many chat requests would be).

@@ -9,7 +9,7 @@ from typing import ClassVar
 
 from benchmarks.compare.jobs import Completion, Job
 from benchmarks.compare.systems.processes import kill9
-from feynman.processes import Child
+from compose.processes import Child
 
 
 class System(ABC):

@@ -13,7 +13,7 @@ from benchmarks.compare.jobs import Completion, Job
 from benchmarks.compare.redis_completions import ListCompletions
 from benchmarks.compare.systems.base import WorkerProcess
 from benchmarks.compare.systems.processes import spawn
-from feynman.processes import Child
+from compose.processes import Child
 
 
 class CeleryRedis(WorkerProcess):

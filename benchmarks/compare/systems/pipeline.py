@@ -19,9 +19,9 @@ from benchmarks.compare.kafka_completions import TopicCompletions
 from benchmarks.compare.systems.base import WorkerProcess, bounded
 from benchmarks.compare.systems.processes import spawn, wait_http_ok
 from benchmarks.compare.workers.faust_app import TASK_TYPE
-from feynman.processes import Child
-from feynman.settings import Settings
-from feynman.topic_admin import ensure_topics
+from compose.processes import Child
+from foundation.settings import Settings
+from kafka_io.topic_admin import ensure_topics
 from producers.publisher import Publisher
 from schemas.envelope import new_envelope
 from schemas.events import ChatTurn

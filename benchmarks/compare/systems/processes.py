@@ -12,7 +12,7 @@ from pathlib import Path
 
 import httpx
 
-from feynman.processes import Child
+from compose.processes import Child
 
 
 def spawn(name: str, argv: list[str], env: Mapping[str, str], log_dir: Path) -> Child:

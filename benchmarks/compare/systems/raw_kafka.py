@@ -14,8 +14,8 @@ from benchmarks.compare.jobs import Completion, Job
 from benchmarks.compare.kafka_completions import TopicCompletions
 from benchmarks.compare.systems.base import WorkerProcess, bounded
 from benchmarks.compare.systems.processes import spawn
-from feynman.processes import Child
-from feynman.topic_admin import ensure_topics
+from compose.processes import Child
+from kafka_io.topic_admin import ensure_topics
 from schemas.topics import TopicSpec
 
 

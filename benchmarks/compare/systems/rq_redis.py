@@ -16,7 +16,7 @@ from benchmarks.compare.jobs import Completion, Job
 from benchmarks.compare.redis_completions import ListCompletions
 from benchmarks.compare.systems.base import System
 from benchmarks.compare.systems.processes import kill9, spawn
-from feynman.processes import Child
+from compose.processes import Child
 
 FUNC = "benchmarks.compare.workers.rq_jobs.run"
 

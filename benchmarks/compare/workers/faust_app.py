@@ -12,7 +12,7 @@ import asyncio
 import os
 from typing import Any
 
-from feynman.settings import get_settings
+from foundation.settings import get_settings
 from schemas.envelope import Envelope
 from streams.app import create_app
 from streams.tasks import TaskContext, TaskType

@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from feynman.settings import get_settings
+from foundation.settings import get_settings
 from schemas.topics import Topics
 from streams.app import pipeline_app
 

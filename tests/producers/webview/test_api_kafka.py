@@ -9,9 +9,9 @@ import httpx
 import pytest
 from aiokafka import AIOKafkaProducer
 
-from feynman.errors import ConfigError
-from feynman.processes import free_ports
-from feynman.settings import Settings
+from compose.processes import free_ports
+from foundation.errors import ConfigError
+from foundation.settings import Settings
 from producers.app import create_app
 from schemas import DeadLetter, encode, new_envelope
 from schemas.topics import Topics

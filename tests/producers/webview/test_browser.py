@@ -11,7 +11,7 @@ import httpx
 from aiokafka import AIOKafkaProducer
 from playwright.async_api import Browser, Locator, Page, expect
 
-from feynman.settings import Settings
+from foundation.settings import Settings
 from schemas.topics import Topics
 from tests.support import read_topic, running_api, running_worker
 

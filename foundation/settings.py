@@ -1,0 +1,190 @@
+"""Configuration from the environment (``FEYNMAN_*``), in one class.
+
+Every process (CLI, API, worker, tests) reads the same settings; tests override
+them by environment or by constructing :class:`Settings` directly.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ModelBudget(BaseModel):
+    """One model's LLM budget per minute; a figure left out is unlimited.
+
+    Checked here so a malformed ``FEYNMAN_LLM_LIMITS`` stops start-up, naming
+    the variable, rather than a worker's first LLM call.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    rpm: float | None = Field(None, gt=0, strict=True)
+    tpm: float | None = Field(None, gt=0, strict=True)
+
+    def as_config(self) -> dict[str, float]:
+        """The ``{"rpm": n, "tpm": n}`` mapping the rate limiter reads."""
+        return self.model_dump(exclude_none=True)
+
+
+class Settings(BaseSettings):
+    """All knobs of the pipeline; see docs/configuration.md for the list."""
+
+    model_config = SettingsConfigDict(env_prefix="FEYNMAN_", extra="ignore")
+
+    env: Literal["development", "production"] = "development"
+    kafka_bootstrap: str = "localhost:9092"
+
+    # Topics (declared in schemas.topics; these scale them per deployment).
+    topic_partitions: int = Field(12, ge=1, le=1000)
+    replication_factor: int = Field(1, ge=1)
+    topic_prefix: str = Field("feynman", pattern=r"^[A-Za-z0-9._-]+$")
+
+    # Local KRaft broker (compose.local_broker).
+    broker_port: int = 9092
+    broker_controller_port: int = 9093
+    data_dir: Path = Path(".feynman")
+    cache_dir: Path = Path.home() / ".cache" / "feynman"
+    kafka_version: str = "4.1.1"
+    broker_heap: str = "512m"
+
+    # API (producers.api).
+    api_host: str = "127.0.0.1"
+    api_port: int = 8000
+    api_keys: list[SecretStr] = Field(default_factory=list)
+    max_body_bytes: int = Field(256 * 1024, ge=1024)
+    # How many turns of short-term memory /chat keeps and returns.
+    memory_turns: int = Field(10, ge=1, le=100)
+
+    # Optional OpenAI-compatible LLM backend; the local tutor answers when unset or failing.
+    llm_base_url: str | None = None
+    llm_model: str = "gpt-4o-mini"
+    llm_api_key: SecretStr | None = None
+    llm_timeout_s: float = Field(20.0, gt=0)
+    llm_max_retries: int = Field(3, ge=0, le=10)
+    # Per-model budgets of the worker's LLM calls, {model: {"rpm": n, "tpm": n}} ("*" = any other
+    # model), per worker process; empty = unlimited. See docs/rate-limits.md.
+    llm_limits: dict[str, ModelBudget] = Field(default_factory=dict)
+    # Cap on the reply of a consolidation summary call (also the token estimate's reply share).
+    llm_summary_max_tokens: int = Field(400, ge=16, le=8192)
+
+    # Where the API asks for task status; by default the local worker's web port.
+    worker_url: str | None = None
+
+    # Worker (streams.app).
+    app_id: str = Field("feynman", pattern=r"^[A-Za-z0-9._-]+$")
+    # The host other workers and the API reach this worker at (Faust's canonical URL).
+    worker_host: str = "127.0.0.1"
+    # The address the worker's web server binds to; defaults to worker_host.
+    worker_bind: str | None = None
+    worker_web_port: int = 6066
+    store: str = "rocksdb://"
+    # How long the group waits for a silent worker before moving its partitions
+    # (a crashed worker's work resumes elsewhere after this).
+    worker_session_timeout_s: float = Field(30.0, ge=6, le=300)
+    # Seconds a partition may have lag with no commit progress before GET /health/ reports "stalled".
+    worker_stall_after_s: float = Field(120.0, gt=0)
+    status_retention_s: int = Field(7 * 24 * 3600, ge=1)
+    # How long a completed task's marker (a redelivery is skipped while it lasts)
+    # and a cached result are kept; at most the input topics' retention.
+    result_retention_s: int = Field(7 * 24 * 3600, ge=1)
+    # A session's working state (transcript, task index, consolidation window,
+    # quality reports) is deleted once the session has been quiet this long; as
+    # long as the conversations topic keeps its events by default.
+    session_retention_s: int = Field(30 * 24 * 3600, ge=1)
+    # Tables with a retention (results, sessions, cost buckets) are pruned this often.
+    table_expiry_interval_s: float = Field(600.0, gt=0)
+    # Events read ahead and in flight per input topic on one worker (the replay
+    # lane gets a quarter); bounds memory while slow task types catch up.
+    worker_max_pending: int = Field(1000, ge=1, le=100_000)
+    # How long the worker's producer waits to fill a batch of records (status rows, table
+    # rows): a little latency for far fewer produce requests under load.
+    worker_linger_ms: float = Field(2.0, ge=0, le=100)
+    # A record larger than this on an input topic is dead-lettered as ``too_large``
+    # with a preview of its first bytes (never whole: a dead letter must fit a request).
+    max_record_bytes: int = Field(512 * 1024, ge=1024, le=8 * 1024 * 1024)
+    # On SIGTERM (or a rebalance), how long running tasks may finish before they are
+    # cancelled and their events left to the next owner, unacked.
+    worker_stop_grace_s: float = Field(15.0, ge=0, le=600)
+
+    # Task types (streams/*_tasks.py; docs/task-types.md).
+    # Consolidate a session's memory every this many chat turns (and at its end).
+    consolidate_every_turns: int = Field(5, ge=1, le=1000)
+    # Turns of one session kept for consolidation (the latest win).
+    consolidation_max_turns: int = Field(50, ge=1, le=500)
+    # A session with turns not yet consolidated is consolidated once it has
+    # been quiet this long (as if it had ended: reason "idle").
+    consolidate_idle_s: float = Field(600.0, gt=0)
+    # Quality reports kept per session for GET /sessions/{id}/analysis.
+    analysis_keep_reports: int = Field(20, ge=1, le=500)
+    # Vector writes are batched: up to this many items, or this long, whichever first.
+    vector_batch_size: int = Field(32, ge=1, le=10_000)
+    vector_batch_ms: float = Field(50.0, gt=0, le=60_000)
+    vector_dim: int = Field(384, ge=8, le=8192)
+    # Cost buckets: the learners' calendar (IANA zone), how long buckets are kept after their window.
+    cost_timezone: str = "UTC"
+    cost_day_retention_days: int = Field(400, ge=1)
+    cost_hour_retention_days: int = Field(35, ge=1)
+    # Price table file (TOML, see docs/analysis.md); the shipped one when unset.
+    price_table: Path | None = None
+    # The leader publishes cost.report this often (daily).
+    cost_report_interval_s: float = Field(24 * 3600.0, gt=0)
+    # Every worker publishes a monitoring.snapshot this often.
+    monitoring_interval_s: float = Field(15.0, gt=0)
+
+    # Status web view (producers.webview), served by the API.
+    # Signs the view's session cookies (HMAC); required in production, random per process otherwise.
+    ui_session_secret: SecretStr | None = None
+    ui_session_max_age_s: int = Field(8 * 3600, ge=60)
+    # Mark the session cookie Secure (HTTPS only); defaults to on in production.
+    ui_secure_cookie: bool | None = None
+    # Bounds of the view's in-memory read model: newest tasks and dead letters kept.
+    ui_max_tasks: int = Field(200_000, ge=100)
+    ui_max_dead_letters: int = Field(1_000, ge=10)
+
+    # `feynman replay` checkpoints (one JSON file per replay id); default <data_dir>/replays.
+    replay_dir: Path | None = None
+
+    @property
+    def replay_checkpoint_dir(self) -> Path:
+        return self.replay_dir or self.data_dir / "replays"
+
+    @property
+    def production(self) -> bool:
+        return self.env == "production"
+
+    def as_env(self) -> dict[str, str]:
+        """These settings as ``FEYNMAN_*`` variables, for a child process."""
+        env = {}
+        for name, value in self.model_dump(mode="json").items():
+            if name == "api_keys":
+                value = json.dumps([k.get_secret_value() for k in self.api_keys])
+            elif name == "llm_api_key" and self.llm_api_key is not None:
+                value = self.llm_api_key.get_secret_value()
+            elif name == "ui_session_secret" and self.ui_session_secret is not None:
+                value = self.ui_session_secret.get_secret_value()
+            elif value is None:
+                continue
+            elif isinstance(value, list | dict):
+                value = json.dumps(value)
+            env[f"FEYNMAN_{name.upper()}"] = str(value)
+        return env
+
+    @property
+    def worker_base_url(self) -> str:
+        return self.worker_url or f"http://{self.worker_host}:{self.worker_web_port}"
+
+    @property
+    def bootstrap_servers(self) -> list[str]:
+        return [s.strip() for s in self.kafka_bootstrap.split(",") if s.strip()]
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process-wide settings, read once from the environment."""
+    return Settings()

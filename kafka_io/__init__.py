@@ -1,0 +1,1 @@
+"""Kafka plumbing shared by the worker, the API and the CLI: topic administration and reading."""
