@@ -200,7 +200,7 @@ def run(rates: list[float], duration_s: float, warmup_s: float, bootstrap: str |
         bootstrap = broker.bootstrap
     name = f"bench{uuid.uuid4().hex[:8]}"
     settings = Settings(kafka_bootstrap=bootstrap, topic_prefix=name, app_id=name, data_dir=data)
-    asyncio.run(ensure_topics(settings.bootstrap_servers, Topics.from_settings(settings).all()))
+    asyncio.run(ensure_topics(settings.kafka, Topics.from_settings(settings).all()))
     env = child_env(settings)
     results = []
     try:

@@ -35,6 +35,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from compose.processes import Child, child_env, free_port, worker_command
 from foundation.settings import Settings
+from kafka_io.connection import client_options
 from kafka_io.topic_admin import ensure_topics, raise_on_mismatch
 from producers.publisher import Publisher
 from producers.replay.replayer import plan, run
@@ -55,7 +56,7 @@ class Completions:
     async def follow(self, settings: Settings, stop: asyncio.Event) -> None:
         consumer = AIOKafkaConsumer(
             Topics.from_settings(settings).task_status.name,
-            bootstrap_servers=settings.bootstrap_servers,
+            **client_options(settings.kafka),
             auto_offset_reset="earliest",
             enable_auto_commit=False,
         )
@@ -104,7 +105,7 @@ def pct(values: list[float], q: float) -> float:
 async def publish_history(settings: Settings, events: int) -> list[str]:
     """The history's transcript task ids; the worker's group is committed past it (already processed)."""
     topics = Topics.from_settings(settings)
-    raise_on_mismatch(await ensure_topics(settings.bootstrap_servers, topics.all()))
+    raise_on_mismatch(await ensure_topics(settings.kafka, topics.all()))
     publisher = Publisher(settings)
     await publisher.start()
     history: list[str] = []
@@ -122,7 +123,7 @@ async def publish_history(settings: Settings, events: int) -> list[str]:
     finally:
         await publisher.stop()
     group = AIOKafkaConsumer(
-        bootstrap_servers=settings.bootstrap_servers, group_id=settings.app_id, enable_auto_commit=False
+        **client_options(settings.kafka), group_id=settings.app_id, enable_auto_commit=False
     )
     await group.start()
     try:

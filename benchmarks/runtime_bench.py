@@ -32,6 +32,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from compose.processes import Child, child_env, wait_http, worker_command
 from foundation.settings import Settings
+from kafka_io.connection import client_options
 from kafka_io.topic_admin import ensure_topics
 from kafka_io.topic_reading import reading_from_start
 from schemas import ChatTurn, decode, encode, new_envelope
@@ -65,7 +66,7 @@ def deployment(bootstrap: str, data_dir: Path, port: int) -> Settings:
         worker_web_port=port,
         worker_session_timeout_s=10,
     )
-    asyncio.run(ensure_topics(settings.bootstrap_servers, Topics.from_settings(settings).all()))
+    asyncio.run(ensure_topics(settings.kafka, Topics.from_settings(settings).all()))
     return settings
 
 
@@ -84,7 +85,7 @@ def worker(settings: Settings, in_flight: int, app: str = WORKER_APP, **extra_en
 async def publish(settings: Settings, turns: list[tuple[str, str]]) -> list[str]:
     """Publish (session, text) turns as fast as the producer allows; returns event ids."""
     producer = AIOKafkaProducer(
-        bootstrap_servers=settings.kafka_bootstrap, acks="all", enable_idempotence=True, linger_ms=5
+        **client_options(settings.kafka), acks="all", enable_idempotence=True, linger_ms=5
     )
     await producer.start()
     try:
@@ -104,7 +105,7 @@ async def completions(settings: Settings, count: int, timeout: float) -> dict[st
     """Event id -> completion time (status event time) of the first ``count`` completed tasks."""
     topic = Topics.from_settings(settings).task_status
     tps = [TopicPartition(topic.name, p) for p in range(topic.partitions)]
-    async with reading_from_start(settings.kafka_bootstrap, tps) as consumer:
+    async with reading_from_start(settings.kafka, tps) as consumer:
         done: dict[str, float] = {}
         deadline = time.monotonic() + timeout
         while len(done) < count:
@@ -122,7 +123,7 @@ async def records(settings: Settings, count: int, timeout: float) -> None:
     """Until ``count`` records are on the status topic (the Faust floor's copies)."""
     topic = Topics.from_settings(settings).task_status
     tps = [TopicPartition(topic.name, p) for p in range(topic.partitions)]
-    async with reading_from_start(settings.kafka_bootstrap, tps) as consumer:
+    async with reading_from_start(settings.kafka, tps) as consumer:
         seen, deadline = 0, time.monotonic() + timeout
         while seen < count:
             if time.monotonic() > deadline:
@@ -159,16 +160,16 @@ def faust_floor_rate(bootstrap: str, data_dir: Path, port: int, events: int, tak
 
 async def raw_aiokafka_rate(settings: Settings, events: int) -> float:
     """Consume, produce one status record per event (acked), commit: aiokafka's floor for the same job."""
-    bootstrap = settings.kafka_bootstrap
+    kafka = client_options(settings.kafka)
     topics = Topics.from_settings(settings)
     consumer = AIOKafkaConsumer(
         topics.conversations.name,
-        bootstrap_servers=bootstrap,
+        **kafka,
         group_id=settings.app_id,
         enable_auto_commit=False,
         auto_offset_reset="earliest",
     )
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True, linger_ms=5)
+    producer = AIOKafkaProducer(**kafka, acks="all", enable_idempotence=True, linger_ms=5)
     await consumer.start()
     await producer.start()
     try:

@@ -30,8 +30,10 @@ from typing import Any
 
 from aiokafka.admin import AIOKafkaAdminClient
 
+from compose.broker_security import BrokerSecrets
 from foundation.errors import BrokerError
-from foundation.settings import Settings
+from foundation.settings import KafkaConnection, Settings
+from kafka_io.connection import client_options
 
 KAFKA_DIR = Path(__file__).resolve().parent / "kafka"
 POM, LOG4J = KAFKA_DIR / "pom.xml", KAFKA_DIR / "log4j2.properties"
@@ -46,11 +48,7 @@ SERVER_PROPERTIES = """\
 process.roles=broker,controller
 node.id=1
 controller.quorum.voters=1@127.0.0.1:{cport}
-listeners=PLAINTEXT://127.0.0.1:{port},CONTROLLER://127.0.0.1:{cport}
-advertised.listeners=PLAINTEXT://127.0.0.1:{port}
 controller.listener.names=CONTROLLER
-listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
-inter.broker.listener.name=PLAINTEXT
 log.dirs={log_dir}
 offsets.topic.replication.factor=1
 transaction.state.log.replication.factor=1
@@ -58,6 +56,12 @@ transaction.state.log.min.isr=1
 group.initial.rebalance.delay.ms=0
 auto.create.topics.enable=false
 num.partitions=1
+"""
+PLAINTEXT_LISTENERS = """\
+listeners=PLAINTEXT://127.0.0.1:{port},CONTROLLER://127.0.0.1:{cport}
+advertised.listeners=PLAINTEXT://127.0.0.1:{port}
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+inter.broker.listener.name=PLAINTEXT
 """
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 _ERROR_LINE = re.compile(r"^(ERROR|FATAL|Error|Exception|Caused by)\b|^[\w.$]+(Exception|Error)\b")
@@ -82,17 +86,17 @@ class BrokerStatus:
     answering: bool
 
 
-def broker_answers(bootstrap: str, timeout: float = 3.0) -> bool:
-    """True when a Kafka broker at ``bootstrap`` answers a metadata request.
+def broker_answers(target: str | KafkaConnection, timeout: float = 3.0) -> bool:
+    """True when a Kafka broker at ``target`` (a plaintext bootstrap, or a connection) answers.
 
     A plain TCP connect comes first: it fails fast and quietly when nothing
     listens, where a Kafka client would log connection errors and retry.
     """
-    servers = [s.strip() for s in bootstrap.split(",") if s.strip()]
-    if not any(_port_open(server, timeout) for server in servers):
+    kafka = target if isinstance(target, KafkaConnection) else plaintext(target)
+    if not any(_port_open(server, timeout) for server in kafka.bootstrap):
         return False
     try:
-        _run(_list_topics(bootstrap, timeout))
+        _run(_list_topics(kafka, timeout))
     except Exception:  # noqa: BLE001 - whatever went wrong, it does not answer
         return False
     return True
@@ -109,6 +113,8 @@ class LocalBroker:
         cache_dir: Path = DEFAULT_CACHE,
         version: str = "4.1.1",
         heap: str = "512m",
+        *,
+        secure: bool = False,
     ) -> None:
         self.port, self.controller_port = port, controller_port
         self.version, self.heap = version, heap
@@ -120,6 +126,9 @@ class LocalBroker:
         self.log_dir = self.data_dir / "kraft-logs"
         self.log_file = self.data_dir / "broker.log"
         self.pid_file = self.data_dir / "broker.pid"
+        self.secrets = BrokerSecrets(self.data_dir / "secure")
+        # A data directory made secure stays secure, asked or not.
+        self.secure = secure or self.secrets.exists()
         self._proc: subprocess.Popen[bytes] | None = None
         self._log_offset = 0
 
@@ -133,7 +142,13 @@ class LocalBroker:
             cache_dir=settings.cache_dir,
             version=settings.kafka_version,
             heap=settings.broker_heap,
+            secure=settings.broker_secure,
         )
+
+    @property
+    def connection(self) -> KafkaConnection:
+        """How a client connects: plaintext, or SASL_SSL with this broker's user and CA."""
+        return self.secrets.connection(self.bootstrap) if self.secure else plaintext(self.bootstrap)
 
     def ensure_jars(self) -> Path:
         """The Kafka jars for ``version``, fetched with Maven only the first time.
@@ -175,7 +190,7 @@ class LocalBroker:
         first jar download); a broker this call spawned is stopped if it runs out.
         """
         pid = self._pid()
-        if pid is not None and broker_answers(self.bootstrap):
+        if pid is not None and broker_answers(self.connection):
             return
         launched = pid is None
         if pid is None:
@@ -191,7 +206,7 @@ class LocalBroker:
             if not self._alive(pid):
                 self.pid_file.unlink(missing_ok=True)
                 raise BrokerError(f"broker exited while starting: {self._last_error()} (see {self.log_file})")
-            if broker_answers(self.bootstrap, max(0.5, min(3.0, deadline - time.monotonic()))):
+            if broker_answers(self.connection, max(0.5, min(3.0, deadline - time.monotonic()))):
                 return
             time.sleep(0.25)
         if launched:  # a JVM that never answered would only hold the ports
@@ -223,7 +238,7 @@ class LocalBroker:
     def status(self) -> BrokerStatus:
         """Our JVM's pid if it runs, and whether anything answers Kafka at our bootstrap."""
         pid = self._pid()
-        answering = broker_answers(self.bootstrap)
+        answering = broker_answers(self.connection)
         return BrokerStatus(pid is not None, pid, self.bootstrap, self.data_dir, answering)
 
     def _launch(self) -> int:
@@ -231,9 +246,19 @@ class LocalBroker:
         java, libs = _java(), self.ensure_jars()
         jvm = [java, f"-Xmx{self.heap}", "-cp", f"{libs}/*", f"-Dlog4j2.configurationFile={LOG4J}"]
         self.data_dir.mkdir(parents=True, exist_ok=True)
+        formatted = (self.log_dir / "meta.properties").exists()
+        if formatted and self.secure and not self.secrets.exists():
+            raise BrokerError(
+                f"{self.data_dir} holds a broker made without --secure; "
+                "use another data directory (FEYNMAN_DATA_DIR) for a secure one"
+            )
+        if self.secure:
+            self.secrets.ensure()
         self.properties.write_text(self._server_properties())
-        if not (self.log_dir / "meta.properties").exists():
+        if not formatted:
             cmd = [*jvm, "kafka.tools.StorageTool", "format", "-t", _cluster_id(), "-c", str(self.properties)]
+            if self.secure:
+                cmd += self.secrets.format_arguments()
             out = subprocess.run(cmd, check=False, capture_output=True, text=True)
             if out.returncode != 0:
                 reason = _last_meaningful(out.stdout + out.stderr)
@@ -254,7 +279,12 @@ class LocalBroker:
         return self._proc.pid
 
     def _server_properties(self) -> str:
-        return SERVER_PROPERTIES.format(port=self.port, cport=self.controller_port, log_dir=self.log_dir)
+        listeners = (
+            self.secrets.listeners(self.port, self.controller_port)
+            if self.secure
+            else PLAINTEXT_LISTENERS.format(port=self.port, cport=self.controller_port)
+        )
+        return SERVER_PROPERTIES.format(cport=self.controller_port, log_dir=self.log_dir) + listeners
 
     def _pid(self) -> int | None:
         """The pid file's pid if that process is alive and is our broker; else drop the file."""
@@ -341,8 +371,12 @@ def _port_free(port: int) -> bool:
     return True
 
 
-async def _list_topics(bootstrap: str, timeout: float) -> None:
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=int(timeout * 1000))
+def plaintext(bootstrap: str) -> KafkaConnection:
+    return KafkaConnection(bootstrap=tuple(s.strip() for s in bootstrap.split(",") if s.strip()))
+
+
+async def _list_topics(kafka: KafkaConnection, timeout: float) -> None:
+    admin = AIOKafkaAdminClient(**client_options(kafka), request_timeout_ms=int(timeout * 1000))
     try:
         async with asyncio.timeout(timeout):
             await admin.start()

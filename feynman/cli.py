@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shlex
 import sys
 from collections.abc import Callable
 from functools import wraps
@@ -59,15 +60,36 @@ def broker() -> None:
 
 @broker.command("start")
 @click.option("--timeout", default=90.0, show_default=True, help="Seconds to wait until it answers.")
+@click.option(
+    "--secure",
+    is_flag=True,
+    help="Listen for SASL_SSL (a SCRAM-SHA-512 user, a self-signed CA); `feynman broker env` says how.",
+)
 @one_line_errors
-def broker_start(timeout: float) -> None:
+def broker_start(timeout: float, secure: bool) -> None:
     """Resolve the Kafka jars (once), format storage (once) and start the broker."""
     from compose.local_broker import LocalBroker
 
-    b = LocalBroker.from_settings(get_settings())
+    settings = get_settings()
+    b = LocalBroker.from_settings(
+        settings.model_copy(update={"broker_secure": settings.broker_secure or secure})
+    )
     b.start(timeout=timeout)
     st = b.status()
-    click.echo(f"broker running (pid {st.pid}) at {st.bootstrap}, data in {st.data_dir}")
+    kind = "SASL_SSL" if b.secure else "plaintext"
+    click.echo(f"broker running (pid {st.pid}) at {st.bootstrap} ({kind}), data in {st.data_dir}")
+
+
+@broker.command("env")
+@one_line_errors
+def broker_env() -> None:
+    """Print the FEYNMAN_KAFKA_* lines that connect the pipeline to the local broker (eval-able)."""
+    from compose.local_broker import LocalBroker
+
+    b = LocalBroker.from_settings(get_settings())
+    env = b.secrets.env(b.bootstrap) if b.secure else {"FEYNMAN_KAFKA_BOOTSTRAP": b.bootstrap}
+    for name, value in env.items():
+        click.echo(f"export {name}={shlex.quote(value)}")
 
 
 @broker.command("install")
@@ -112,11 +134,13 @@ def topics() -> None:
 @one_line_errors
 def topics_create() -> None:
     """Create missing topics; report (exit 1) existing ones whose settings differ."""
+    from kafka_io.connection import quiet_client_logs
     from kafka_io.topic_admin import ensure_topics, raise_on_mismatch
     from schemas.topics import Topics
 
     settings = get_settings()
-    reports = asyncio.run(ensure_topics(settings.bootstrap_servers, Topics.from_settings(settings).all()))
+    with quiet_client_logs():
+        reports = asyncio.run(ensure_topics(settings.kafka, Topics.from_settings(settings).all()))
     for report in reports:
         click.echo(report.line())
     raise_on_mismatch(reports)
@@ -143,7 +167,10 @@ def api(host: str | None, port: int | None) -> None:
     from producers.app import create_app
 
     settings = get_settings()
-    uvicorn.run(create_app(settings), host=host or settings.api_host, port=port or settings.api_port)
+    # The app checks where it listens (development only on loopback): it must see --host too.
+    if host is not None:
+        settings = settings.model_copy(update={"api_host": host})
+    uvicorn.run(create_app(settings), host=settings.api_host, port=port or settings.api_port)
 
 
 @cli.command()

@@ -15,6 +15,7 @@ from compose.processes import Child, api_command, wait_http, worker_command
 from foundation.errors import FeynmanError
 from foundation.settings import Settings
 from kafka_io.topic_admin import ensure_topics, raise_on_mismatch
+from producers.security import check_bind_address
 from schemas.topics import Topics
 
 
@@ -39,17 +40,19 @@ def _check_local_bootstrap(settings: Settings) -> None:
 
 def run_dev(settings: Settings, *, ready_timeout: float = 120.0) -> int:
     """Start broker (if none answers), topics, worker and API; block until Ctrl-C."""
+    # The API would refuse a non-loopback FEYNMAN_API_HOST anyway; say so before starting anything.
+    check_bind_address(settings)
     started = time.monotonic()
     broker: LocalBroker | None = None
     children: list[Child] = []
     previous = {s: signal.signal(s, _raise_stop) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
-        if not broker_answers(settings.kafka_bootstrap):
+        if not broker_answers(settings.kafka):
             _check_local_bootstrap(settings)
             click.echo(f"no broker at {settings.kafka_bootstrap}: starting the local KRaft broker ...")
             broker = LocalBroker.from_settings(settings)
             broker.start()
-        reports = asyncio.run(ensure_topics(settings.bootstrap_servers, Topics.from_settings(settings).all()))
+        reports = asyncio.run(ensure_topics(settings.kafka, Topics.from_settings(settings).all()))
         for report in reports:
             click.echo(f"  topic {report.line()}")
         raise_on_mismatch(reports)

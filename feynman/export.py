@@ -20,6 +20,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 
 from foundation.errors import DecodeError
 from foundation.settings import Settings
+from kafka_io.connection import client_options
 from kafka_io.topic_reading import reading_from_start
 from schemas.envelope import decode, rfc3339
 from schemas.events import AnalysisCompleted, ChatTurn, MemoryConsolidated
@@ -73,7 +74,7 @@ async def history(
     tps = await _partitions(settings, names)
     if not tps:
         return
-    async with reading_from_start(settings.kafka_bootstrap, tps) as consumer:
+    async with reading_from_start(settings.kafka, tps) as consumer:
         # The helper has positioned every partition at its log start: no second request.
         starts = {tp: await consumer.position(tp) for tp in tps}
         ends = await consumer.end_offsets(tps)
@@ -103,7 +104,7 @@ async def history(
 
 async def _partitions(settings: Settings, names: list[str]) -> list[TopicPartition]:
     """The partitions of the topics that exist (a consumer with no subscription knows none)."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
+    admin = AIOKafkaAdminClient(**client_options(settings.kafka))
     await admin.start()
     try:
         described = await admin.describe_topics(names)
@@ -121,12 +122,29 @@ def to_jsonl(rows: Iterable[dict[str, Any]]) -> str:
     return "".join(orjson.dumps(r).decode() + "\n" for r in rows)
 
 
+# A spreadsheet reads a cell starting with one of these as a formula (or, for tab and carriage
+# return, strips them and then may): learners' text is exported, so it must stay text.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_cell(value: Any) -> Any:
+    """``value`` with a leading ``'`` if it is text a spreadsheet would run (OWASP CSV injection)."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 def to_csv(rows: list[dict[str, Any]]) -> str:
-    """One column per field any row has, in first-seen order; lists as JSON text."""
+    """One column per field any row has, in first-seen order; lists as JSON text; formulas defused.
+
+    Numbers stay numbers (a negative one is no formula); every text cell, the header
+    included, is escaped, since field names come from payloads too (``report.<anything>``).
+    """
     columns = list(dict.fromkeys(k for r in rows for k in r))
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=columns)
-    writer.writeheader()
+    writer = csv.writer(out)
+    writer.writerow([safe_cell(c) for c in columns])
     for row in rows:
-        writer.writerow({k: orjson.dumps(v).decode() if isinstance(v, list) else v for k, v in row.items()})
+        cells = (row.get(c, "") for c in columns)
+        writer.writerow([safe_cell(orjson.dumps(v).decode() if isinstance(v, list) else v) for v in cells])
     return out.getvalue()

@@ -7,12 +7,27 @@ them by environment or by constructing :class:`Settings` directly.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+@dataclass(frozen=True, slots=True)
+class KafkaConnection:
+    """The bootstrap servers and the security of a Kafka connection (``kafka_io.client_options``)."""
+
+    bootstrap: tuple[str, ...]
+    security_protocol: str = "PLAINTEXT"
+    sasl_mechanism: str | None = None
+    sasl_username: str | None = None
+    sasl_password: SecretStr | None = None
+    ssl_cafile: Path | None = None
+    ssl_certfile: Path | None = None
+    ssl_keyfile: Path | None = None
 
 
 class ModelBudget(BaseModel):
@@ -32,13 +47,28 @@ class ModelBudget(BaseModel):
         return self.model_dump(exclude_none=True)
 
 
+# The settings holding API keys, highest role first (producers/security.py reads them by role).
+API_KEY_FIELDS = ("api_keys", "api_keys_write", "api_keys_read")
+# A key is a bearer secret sent on every request: long enough that guessing it is hopeless.
+MIN_API_KEY_CHARS = 32
+
+
 class Settings(BaseSettings):
     """All knobs of the pipeline; see docs/configuration.md for the list."""
 
-    model_config = SettingsConfigDict(env_prefix="FEYNMAN_", extra="ignore")
+    # An empty variable (FEYNMAN_X=) means unset, as an operator clearing it expects.
+    model_config = SettingsConfigDict(env_prefix="FEYNMAN_", extra="ignore", env_ignore_empty=True)
 
     env: Literal["development", "production"] = "development"
     kafka_bootstrap: str = "localhost:9092"
+    # How every Kafka client of the pipeline connects (docs/security.md).
+    kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
+    kafka_sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] | None = None
+    kafka_sasl_username: str | None = None
+    kafka_sasl_password: SecretStr | None = None
+    kafka_ssl_cafile: Path | None = None
+    kafka_ssl_certfile: Path | None = None
+    kafka_ssl_keyfile: Path | None = None
 
     # Topics (declared in schemas.topics; these scale them per deployment).
     topic_partitions: int = Field(12, ge=1, le=1000)
@@ -52,12 +82,21 @@ class Settings(BaseSettings):
     cache_dir: Path = Path.home() / ".cache" / "feynman"
     kafka_version: str = "4.1.1"
     broker_heap: str = "512m"
+    # `feynman broker start --secure`: a SASL_SSL listener (docs/security.md).
+    broker_secure: bool = False
 
     # API (producers.api).
     api_host: str = "127.0.0.1"
     api_port: int = 8000
+    # API keys by role (docs/api.md, "Keys and roles"): FEYNMAN_API_KEYS are admin keys;
+    # these JSON lists hold keys that may publish and read, or only read.
     api_keys: list[SecretStr] = Field(default_factory=list)
+    api_keys_write: list[SecretStr] = Field(default_factory=list)
+    api_keys_read: list[SecretStr] = Field(default_factory=list)
     max_body_bytes: int = Field(256 * 1024, ge=1024)
+    # Memory the Idempotency-Key cache may spend on remembered responses (oldest dropped first):
+    # a /chat reply carries its short-term memory, so a count of entries alone bounds nothing.
+    idempotency_max_bytes: int = Field(64 * 1024 * 1024, ge=1024 * 1024)
     # How many turns of short-term memory /chat keeps and returns.
     memory_turns: int = Field(10, ge=1, le=100)
 
@@ -150,6 +189,28 @@ class Settings(BaseSettings):
     # `feynman replay` checkpoints (one JSON file per replay id); default <data_dir>/replays.
     replay_dir: Path | None = None
 
+    @model_validator(mode="after")
+    def _api_keys_are_long_and_have_one_role(self) -> Settings:
+        """Refuse at start-up a key that could be guessed, or one whose role is ambiguous.
+
+        The message names the variable, never the key: start-up errors end up in logs.
+        """
+        roles = {f"FEYNMAN_{name.upper()}": getattr(self, name) for name in API_KEY_FIELDS}
+        for variable, keys in roles.items():
+            short = sum(len(k.get_secret_value()) < MIN_API_KEY_CHARS for k in keys)
+            if short:
+                raise ValueError(
+                    f"{variable}: {short} key(s) shorter than {MIN_API_KEY_CHARS} characters; generate "
+                    "one with python -c 'import secrets; print(secrets.token_urlsafe(32))'"
+                )
+        seen: dict[str, str] = {}
+        for variable, keys in roles.items():
+            for key in keys:
+                other = seen.setdefault(key.get_secret_value(), variable)
+                if other != variable:
+                    raise ValueError(f"a key is in both {other} and {variable}: give each key one role")
+        return self
+
     @property
     def replay_checkpoint_dir(self) -> Path:
         return self.replay_dir or self.data_dir / "replays"
@@ -162,10 +223,12 @@ class Settings(BaseSettings):
         """These settings as ``FEYNMAN_*`` variables, for a child process."""
         env = {}
         for name, value in self.model_dump(mode="json").items():
-            if name == "api_keys":
-                value = json.dumps([k.get_secret_value() for k in self.api_keys])
+            if name in API_KEY_FIELDS:
+                value = json.dumps([k.get_secret_value() for k in getattr(self, name)])
             elif name == "llm_api_key" and self.llm_api_key is not None:
                 value = self.llm_api_key.get_secret_value()
+            elif name == "kafka_sasl_password" and self.kafka_sasl_password is not None:
+                value = self.kafka_sasl_password.get_secret_value()
             elif name == "ui_session_secret" and self.ui_session_secret is not None:
                 value = self.ui_session_secret.get_secret_value()
             elif value is None:
@@ -182,6 +245,38 @@ class Settings(BaseSettings):
     @property
     def bootstrap_servers(self) -> list[str]:
         return [s.strip() for s in self.kafka_bootstrap.split(",") if s.strip()]
+
+    @property
+    def kafka(self) -> KafkaConnection:
+        """Where and how every Kafka client of the pipeline connects."""
+        return KafkaConnection(
+            bootstrap=tuple(self.bootstrap_servers),
+            security_protocol=self.kafka_security_protocol,
+            sasl_mechanism=self.kafka_sasl_mechanism,
+            sasl_username=self.kafka_sasl_username,
+            sasl_password=self.kafka_sasl_password,
+            ssl_cafile=self.kafka_ssl_cafile,
+            ssl_certfile=self.kafka_ssl_certfile,
+            ssl_keyfile=self.kafka_ssl_keyfile,
+        )
+
+    @model_validator(mode="after")
+    def _kafka_security_is_complete(self) -> Settings:
+        """Refuse at start-up a connection the broker would refuse later, naming the variables."""
+        sasl = self.kafka_security_protocol.startswith("SASL_")
+        if sasl and not (self.kafka_sasl_mechanism and self.kafka_sasl_username and self.kafka_sasl_password):
+            raise ValueError(
+                f"FEYNMAN_KAFKA_SECURITY_PROTOCOL={self.kafka_security_protocol} needs "
+                "FEYNMAN_KAFKA_SASL_MECHANISM, FEYNMAN_KAFKA_SASL_USERNAME and FEYNMAN_KAFKA_SASL_PASSWORD"
+            )
+        if (self.kafka_ssl_certfile is None) != (self.kafka_ssl_keyfile is None):
+            raise ValueError("FEYNMAN_KAFKA_SSL_CERTFILE and FEYNMAN_KAFKA_SSL_KEYFILE go together")
+        tls = self.kafka_security_protocol in ("SSL", "SASL_SSL")
+        if not tls and (self.kafka_ssl_cafile or self.kafka_ssl_certfile):
+            raise ValueError(
+                "FEYNMAN_KAFKA_SSL_* files are used only with FEYNMAN_KAFKA_SECURITY_PROTOCOL=SSL or SASL_SSL"
+            )
+        return self
 
 
 @lru_cache

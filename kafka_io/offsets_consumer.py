@@ -11,18 +11,18 @@ fetches nothing, so its requests are answered at once.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer
 
+from foundation.settings import KafkaConnection
+from kafka_io.connection import client_options
 
-def offsets_consumer(
-    bootstrap_servers: str | Sequence[str], client_id: str, **config: Any
-) -> AIOKafkaConsumer:
+
+def offsets_consumer(kafka: KafkaConnection, client_id: str, **config: Any) -> AIOKafkaConsumer:
     """A group-less consumer, not started, for ``beginning_offsets``/``end_offsets`` only: never assign it."""
     return AIOKafkaConsumer(
-        bootstrap_servers=bootstrap_servers,
+        **client_options(kafka),
         client_id=client_id,
         group_id=None,
         enable_auto_commit=False,

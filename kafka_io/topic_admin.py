@@ -18,6 +18,8 @@ from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError
 
 from foundation.errors import BrokerError, TopicMismatchError
+from foundation.settings import KafkaConnection
+from kafka_io.connection import client_options, connection_problem
 from schemas.topics import TopicSpec
 
 Outcome = Literal["created", "exists", "mismatch"]
@@ -35,13 +37,13 @@ class TopicReport:
         return f"{self.name}: {self.outcome}"
 
 
-async def ensure_topics(bootstrap: Sequence[str], specs: Sequence[TopicSpec]) -> list[TopicReport]:
+async def ensure_topics(kafka: KafkaConnection, specs: Sequence[TopicSpec]) -> list[TopicReport]:
     """Create missing topics and compare existing ones; one report per topic."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=list(bootstrap), request_timeout_ms=15000)
+    admin = AIOKafkaAdminClient(**client_options(kafka), request_timeout_ms=15000)
     try:
         await admin.start()
     except KafkaError as exc:
-        raise BrokerError(f"no Kafka broker answers at {','.join(bootstrap)}: {exc}") from exc
+        raise BrokerError(f"cannot reach Kafka: {await connection_problem(kafka)}") from exc
     try:
         existing = set(await admin.list_topics())
         missing = [s for s in specs if s.name not in existing]

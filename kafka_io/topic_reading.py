@@ -16,14 +16,17 @@ from contextlib import asynccontextmanager
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
+from foundation.settings import KafkaConnection
+from kafka_io.connection import client_options
+
 
 @asynccontextmanager
 async def reading_from_start(
-    bootstrap: str | Sequence[str], tps: Sequence[TopicPartition]
+    kafka: KafkaConnection, tps: Sequence[TopicPartition]
 ) -> AsyncIterator[AIOKafkaConsumer]:
     """The consumer, assigned ``tps`` and positioned at each one's first offset; stopped on exit."""
     consumer = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap, enable_auto_commit=False, auto_offset_reset="earliest"
+        **client_options(kafka), enable_auto_commit=False, auto_offset_reset="earliest"
     )
     await consumer.start()
     try:

@@ -98,6 +98,10 @@ REQUEST_ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": Problem, "description": "Missing or invalid X-API-Key (production mode)"},
     422: {"model": Problem, "description": "Invalid request: `reason` and `errors` say what and where"},
 }
+# Routes above the lowest role (publishing, and the web view's requeue) can answer this too.
+FORBIDDEN: dict[int | str, dict[str, Any]] = {
+    403: {"model": Problem, "description": "The API key's role is too low for this route (`forbidden`)"},
+}
 PUBLISH_ERRORS: dict[int | str, dict[str, Any]] = {
     413: {"model": Problem, "description": "Body too large"},
     422: {"model": Problem, "description": "Invalid request, or Idempotency-Key reused with another body"},

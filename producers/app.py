@@ -21,7 +21,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from foundation.errors import DecodeError, PublishError
 from foundation.settings import Settings, get_settings
-from producers.api_models import REQUEST_ERRORS
+from producers.api_models import FORBIDDEN, REQUEST_ERRORS
 from producers.body_limit import BodyLimitMiddleware
 from producers.idempotency import IdempotencyCache, IdempotencyError
 from producers.metrics import ApiMetrics, MetricsMiddleware
@@ -29,12 +29,13 @@ from producers.publisher import Publisher
 from producers.question_service import QuestionService
 from producers.refusals import RequestRefusedError
 from producers.routes_chat import router as chat_router
+from producers.routes_docs import router as docs_router
 from producers.routes_events import router as events_router
 from producers.routes_learning import router as learning_router
 from producers.routes_ops import router as ops_router
 from producers.routes_sessions import router as sessions_router
 from producers.routes_tasks import router as tasks_router
-from producers.security import check_key_configuration, require_api_key
+from producers.security import check_bind_address, check_key_configuration, require_read, require_write
 from producers.status_client import AcceptedTasks, StatusClient, StatusUnavailableError
 from producers.status_lookup import StatusLookup
 from producers.webview import routes_auth, routes_data, routes_page
@@ -51,6 +52,7 @@ RETRY_AFTER_S = 5
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     check_key_configuration(settings)
+    check_bind_address(settings)
     view_auth = ViewAuth(settings)
     metrics = ApiMetrics()
     read_model = ReadModel.from_settings(settings)
@@ -62,7 +64,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.metrics = metrics
         app.state.publisher = Publisher(settings)
         app.state.accepted = AcceptedTasks()
-        app.state.idempotency = IdempotencyCache()
+        app.state.idempotency = IdempotencyCache(max_bytes=settings.idempotency_max_bytes)
         app.state.status_client = StatusClient(settings.worker_base_url)
         app.state.questions = QuestionService.from_settings(settings, app.state.publisher)
         app.state.view_auth = view_auth
@@ -91,12 +93,22 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="0.1.0",
         summary="The Feynman tutor's chat API: replies at once, publishes the background work to Kafka.",
         lifespan=lifespan,
+        # Served by producers/routes_docs.py instead, behind a key in production.
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
     )
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
-    for router in (chat_router, events_router, tasks_router, sessions_router, learning_router):
-        app.include_router(router, dependencies=[Depends(require_api_key)], responses=REQUEST_ERRORS)
+    # Publishing needs a write key; reading, any key (producers/security.py).
+    for router in (chat_router, events_router):
+        app.include_router(
+            router, dependencies=[Depends(require_write)], responses={**REQUEST_ERRORS, **FORBIDDEN}
+        )
+    for router in (tasks_router, sessions_router, learning_router):
+        app.include_router(router, dependencies=[Depends(require_read)], responses=REQUEST_ERRORS)
     app.include_router(ops_router)
+    app.include_router(docs_router)
     # The web view authenticates on its own terms: a session cookie as well as X-API-Key.
     for router in (routes_page.router, routes_auth.router, routes_data.router):
         app.include_router(router)
@@ -133,7 +145,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.exception_handler(RequestRefusedError)
     async def refused(_: Request, exc: RequestRefusedError) -> JSONResponse:
-        return JSONResponse({"detail": exc.detail, "reason": exc.reason}, status_code=exc.status)
+        return JSONResponse(
+            {"detail": exc.detail, "reason": exc.reason}, status_code=exc.status, headers=exc.headers
+        )
 
     @app.exception_handler(PublishError)
     async def kafka_away(_: Request, exc: PublishError) -> JSONResponse:

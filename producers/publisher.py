@@ -21,6 +21,7 @@ from aiokafka.errors import KafkaError
 
 from foundation.errors import PublishError
 from foundation.settings import Settings
+from kafka_io.connection import client_options
 from schemas.envelope import Envelope, encode, ordering_key
 from schemas.topics import Topics
 
@@ -63,7 +64,7 @@ class Publisher:
             if self._producer is not None:
                 return
             producer = AIOKafkaProducer(
-                bootstrap_servers=self._settings.bootstrap_servers,
+                **client_options(self._settings.kafka),
                 client_id=f"feynman-{self._settings.app_id}-publisher",
                 enable_idempotence=True,
                 acks="all",

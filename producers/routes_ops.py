@@ -9,7 +9,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from producers import readiness
 from producers.api_models import Health, Readiness
 from producers.dependencies import MetricsDep, SettingsDep, StatusClientDep
-from producers.security import require_api_key
+from producers.security import require_read
 
 router = APIRouter(tags=["operations"])
 
@@ -44,7 +44,7 @@ async def readyz(settings: SettingsDep, status_client: StatusClientDep, metrics:
 
 @router.get(
     "/metrics",
-    dependencies=[Depends(require_api_key)],
+    dependencies=[Depends(require_read)],
     response_class=Response,
     responses={200: {"content": {"text/plain": {}}, "description": "Prometheus text format"}},
 )

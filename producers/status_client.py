@@ -9,6 +9,7 @@ on this replica even before its read model has read the event back.
 from __future__ import annotations
 
 from collections import OrderedDict
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
@@ -22,6 +23,23 @@ from schemas.status import fold
 
 class StatusUnavailableError(FeynmanError):
     """No worker answered a status lookup."""
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerHealth:
+    """The worker's answer to ``/health/``, said twice.
+
+    ``public`` names what failed and nothing else, for the unauthenticated ``/readyz``:
+    where the worker listens, or what its body says about the broker, is a map of the
+    inside for anyone who asks. ``detail`` adds where, for logs and the authenticated view.
+    """
+
+    public: str
+    detail: str
+
+    @property
+    def ok(self) -> bool:
+        return self.public == "ok"
 
 
 class AcceptedTasks:
@@ -79,15 +97,32 @@ class StatusClient:
         body: dict[str, Any] = response.json()
         return body
 
-    async def worker_health(self) -> str:
+    async def worker_health(self) -> WorkerHealth:
         """``ok``, or why the worker is not ready."""
         try:
             response = await self._client.get("/health/", timeout=2.0)
         except httpx.HTTPError as exc:
-            return f"no worker answers at {self._client.base_url} ({type(exc).__name__})"
+            failure = type(exc).__name__
+            return WorkerHealth(
+                f"no worker answers ({failure})", f"no worker answers at {self._client.base_url} ({failure})"
+            )
         if response.status_code == 200:
-            return "ok"
-        return f"worker not ready: {response.text[:200]}"
+            return WorkerHealth("ok", "ok")
+        return WorkerHealth(
+            f"worker not ready ({_health_status(response)})", f"worker not ready: {response.text[:200]}"
+        )
+
+
+def _health_status(response: httpx.Response) -> str:
+    """The worker's own one-word status (``starting``, ``stalled``), or its HTTP code."""
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    status = body.get("status") if isinstance(body, dict) else None
+    if isinstance(status, str) and status.isalpha() and len(status) <= 32:
+        return status
+    return f"HTTP {response.status_code}"
 
 
 def _refused(response: httpx.Response, path: str) -> RequestRefusedError:

@@ -76,6 +76,13 @@ class ConversationEnded(Payload):
     reason: Annotated[str, StringConstraints(max_length=200)] | None = None
 
 
+# The event types an outside producer may send (POST /events; docs/architecture.md, contract 3):
+# the conversation events above. Every other type is the pipeline's own bookkeeping (statuses,
+# retries, expiry requests, dead letters, results, usage), which a forged record could corrupt:
+# a fake ``table.expiry`` prunes a learner's state, a fake ``task.status`` rewrites history.
+EXTERNAL_EVENT_TYPES: frozenset[str] = frozenset({"chat.turn", "memory.requested", "conversation.ended"})
+
+
 @REGISTRY.register("llm.usage", 1)
 class LlmUsage(Payload):
     """One LLM call, as metered for cost aggregation."""

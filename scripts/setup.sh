@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Sets up a fresh Debian machine for the pipeline, idempotently:
-# Java 17 and Maven (for the local Kafka broker), Chromium (the web view's
+# Java 17, Maven and openssl (for the local Kafka broker), Chromium (the web view's
 # browser tests drive Debian's chromium through Playwright), Redis (Celery and
 # RQ in `feynman bench compare`), a virtualenv with the project, its dev tools
 # and the bench extra, and the Kafka jars in the cache.
@@ -11,6 +11,8 @@ apt_packages=()
 command -v java >/dev/null 2>&1 || apt_packages+=(openjdk-17-jre-headless)
 command -v mvn >/dev/null 2>&1 || apt_packages+=(maven)
 [[ -x /usr/bin/chromium ]] || apt_packages+=(chromium)
+# openssl: the certificates of `feynman broker start --secure` (and its test).
+command -v openssl >/dev/null 2>&1 || apt_packages+=(openssl)
 # Redis: the broker of Celery and RQ in `feynman bench compare`.
 command -v redis-server >/dev/null 2>&1 || apt_packages+=(redis-server)
 python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || apt_packages+=(python3-venv)

@@ -9,8 +9,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 import faust
+from faust.types.auth import CredentialsT
 
-from foundation.settings import Settings, get_settings
+from foundation.settings import KafkaConnection, Settings, get_settings
+from kafka_io.connection import ssl_context
 from schemas.tasks import TASK_ROUTES
 from schemas.topics import Topics
 from streams import (
@@ -56,8 +58,31 @@ def pipeline_app(settings: Settings) -> PipelineApp:
         web_bind=settings.worker_bind or settings.worker_host,
         web_port=settings.worker_web_port,
         canonical_url=f"http://{settings.worker_host}:{settings.worker_web_port}",
+        # Faust's own pages would serve any table row (/table/{name}/{key}/) and the
+        # app's internals to whoever reaches the port: the worker serves only its routes.
+        web_tables_enabled=False,
+        web_router_enabled=False,
+        web_graph_enabled=False,
+        web_stats_enabled=False,
+        broker_credentials=broker_credentials(settings.kafka),
         Worker=PipelineWorker,
     )
+
+
+def broker_credentials(kafka: KafkaConnection) -> CredentialsT | None:
+    """The worker's Kafka security, from the same settings as every other client (kafka_io.connection)."""
+    context = ssl_context(kafka)
+    if kafka.security_protocol.startswith("SASL_"):
+        assert kafka.sasl_password is not None, "the settings refuse SASL without a password"
+        return faust.SASLCredentials(
+            username=kafka.sasl_username,
+            password=kafka.sasl_password.get_secret_value(),
+            ssl_context=context,
+            mechanism=kafka.sasl_mechanism,
+        )
+    if context is not None:
+        return faust.SSLCredentials(context)
+    return None
 
 
 def create_app(

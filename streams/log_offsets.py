@@ -17,8 +17,6 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from faust.transport.drivers.aiokafka import credentials_to_aiokafka_auth, server_list
 from faust.types import TP
 
-from kafka_io.offsets_consumer import offsets_consumer
-
 KAFKA_PORT = 9092
 
 
@@ -68,9 +66,13 @@ class LogOffsetsReader:
                 raise RuntimeError("the log offsets reader is closed")
             if self._consumer is None:
                 conf = self._app.conf
-                consumer = offsets_consumer(
-                    server_list(conf.broker, KAFKA_PORT),
-                    f"{conf.broker_client_id}-log-offsets",
+                # The worker's own connection (its Faust broker and credentials), group-less,
+                # for beginning_offsets/end_offsets only.
+                consumer = AIOKafkaConsumer(
+                    bootstrap_servers=server_list(conf.broker, KAFKA_PORT),
+                    client_id=f"{conf.broker_client_id}-log-offsets",
+                    group_id=None,
+                    enable_auto_commit=False,
                     isolation_level="read_committed" if self._app.in_transaction else "read_uncommitted",
                     request_timeout_ms=int(conf.broker_request_timeout * 1000),
                     **credentials_to_aiokafka_auth(conf.broker_credentials, conf.ssl_context),

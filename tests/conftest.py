@@ -92,7 +92,7 @@ def settings_factory(kafka_bootstrap: str, tmp_path: Path) -> Callable[..., Sett
 def settings(settings_factory: Callable[..., Settings]) -> Settings:
     """Settings of a deployment whose topics exist."""
     s = settings_factory()
-    reports = asyncio.run(ensure_topics(s.bootstrap_servers, Topics.from_settings(s).all()))
+    reports = asyncio.run(ensure_topics(s.kafka, Topics.from_settings(s).all()))
     raise_on_mismatch(reports)
     return s
 

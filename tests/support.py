@@ -16,7 +16,7 @@ from aiokafka.structs import ConsumerRecord
 from fastapi import FastAPI
 
 from compose.processes import Child, api_command, child_env, wait_http, worker_command
-from foundation.settings import Settings
+from foundation.settings import KafkaConnection, Settings
 from kafka_io.topic_reading import reading_from_start
 from producers.app import create_app
 
@@ -96,7 +96,7 @@ async def read_topic(
         await admin.close()
     deadline = time.monotonic() + timeout
     tps = [TopicPartition(topic, p["partition"]) for p in described["partitions"]]
-    async with reading_from_start(bootstrap, tps) as consumer:
+    async with reading_from_start(KafkaConnection(bootstrap=(bootstrap,)), tps) as consumer:
         records: list[ConsumerRecord] = []
         while len(records) < count and time.monotonic() < deadline:
             batch = await consumer.getmany(timeout_ms=200)

@@ -14,6 +14,7 @@ import redis
 from aiokafka import AIOKafkaProducer
 
 from foundation.settings import Settings
+from kafka_io.connection import client_options
 from schemas.envelope import encode, new_envelope
 from schemas.events import TaskStatusChanged
 from schemas.tasks import TaskStatus
@@ -43,7 +44,7 @@ async def fill_status_topic(settings: Settings, count: int) -> list[str]:
     restarted worker restores before it takes input."""
     topic = Topics.from_settings(settings).task_status.name
     producer = AIOKafkaProducer(
-        bootstrap_servers=settings.kafka_bootstrap,
+        **client_options(settings.kafka),
         acks="all",
         enable_idempotence=True,
         linger_ms=20,

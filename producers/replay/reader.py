@@ -18,6 +18,7 @@ from aiokafka.structs import ConsumerRecord
 
 from foundation.errors import ReplayError
 from foundation.settings import Settings
+from kafka_io.connection import client_options
 from producers.replay.selection import Selection
 
 BATCH = 500
@@ -28,9 +29,9 @@ class SourceReader:
 
     def __init__(self, settings: Settings, topic: str) -> None:
         self._topic = topic
-        self._bootstrap = settings.bootstrap_servers
+        self._kafka = settings.kafka
         self._consumer = AIOKafkaConsumer(
-            bootstrap_servers=settings.bootstrap_servers,
+            **client_options(settings.kafka),
             client_id=f"feynman-{settings.app_id}-replay",
             enable_auto_commit=False,
             auto_offset_reset="earliest",
@@ -51,7 +52,7 @@ class SourceReader:
     async def partitions(self) -> list[int]:
         # The consumer's partitions_for_topic reads a metadata cache that only a
         # subscription fills; the admin client asks the broker.
-        admin = AIOKafkaAdminClient(bootstrap_servers=self._bootstrap)
+        admin = AIOKafkaAdminClient(**client_options(self._kafka))
         await admin.start()
         try:
             [described] = await admin.describe_topics([self._topic])

@@ -5,6 +5,11 @@ let in with a valid ``X-API-Key`` header (scripts, Prometheus) or a valid
 session cookie from the login form (browsers). Conversation text is in task
 errors and dead letters, so every data route needs this, not only the page.
 
+Every viewer has a role (producers/security.py): any key may look, only an
+admin key may requeue. A session has the role its key has now, so moving a key
+to a lesser list takes effect on its open sessions at once. Failed logins are
+limited per client address (``LoginThrottle``).
+
 The requeue action also needs the CSRF token when the caller is a cookie (or,
 in development, anyone, since no login stands in the way of a forged request
 there): a header another site's page cannot set, on top of the cookie's
@@ -23,8 +28,9 @@ from fastapi import Depends, Request, Response
 from foundation.errors import ConfigError
 from foundation.settings import Settings
 from producers.refusals import RequestRefusedError
-from producers.security import api_key_header, valid_api_key
+from producers.security import Role, api_key_header, forbidden, keys_by_role, role_of
 from producers.webview.sessions import SessionSigner
+from producers.webview.throttle import LoginThrottle
 
 COOKIE = "feynman_view"
 CSRF_HEADER = "X-CSRF-Token"
@@ -47,6 +53,7 @@ class Viewer:
     via: Literal["development", "api_key", "session"]
     # The session the CSRF token is bound to (a fixed one in development).
     sid: str
+    role: Role
 
 
 class ViewAuth:
@@ -59,6 +66,11 @@ class ViewAuth:
         # Development without a secret: sessions are never needed, a random one per process will do.
         raw = given.encode() if given else secrets.token_bytes(32)
         self.signer = SessionSigner(raw, settings.ui_session_max_age_s)
+        # Sessions name their key by fingerprint only; this finds its role (none once it is removed).
+        self._session_roles = {
+            self.signer.key_fingerprint(key.get_secret_value()): role for role, key in keys_by_role(settings)
+        }
+        self.login_throttle = LoginThrottle()
 
     @property
     def open(self) -> bool:
@@ -66,19 +78,20 @@ class ViewAuth:
 
     def viewer(self, request: Request, api_key: str | None) -> Viewer | None:
         if self.open:
-            return Viewer("development", "development")
+            return Viewer("development", "development", Role.ADMIN)
         if api_key is not None:
-            return Viewer("api_key", "") if valid_api_key(self.settings, api_key) else None
+            role = role_of(self.settings, api_key)
+            return Viewer("api_key", "", role) if role is not None else None
         session = self.signer.read(request.cookies.get(COOKIE))
         if session is None:
             return None
         # The key it was opened with must still be configured: removing a key ends its sessions.
-        known = {self.signer.key_fingerprint(k.get_secret_value()) for k in self.settings.api_keys}
-        return Viewer("session", session.sid) if session.key_fingerprint in known else None
+        role = self._session_roles.get(session.key_fingerprint)
+        return Viewer("session", session.sid, role) if role is not None else None
 
     def log_in(self, response: Response, api_key: str) -> bool:
         """Set a session cookie on ``response`` if ``api_key`` is valid; whether it was."""
-        if not valid_api_key(self.settings, api_key):
+        if role_of(self.settings, api_key) is None:
             return False
         secure = self.settings.ui_secure_cookie
         response.set_cookie(
@@ -119,6 +132,13 @@ async def require_viewer(request: Request, api_key: ApiKey, auth: Auth) -> Viewe
 
 
 CurrentViewer = Annotated[Viewer, Depends(require_viewer)]
+
+
+async def require_admin_viewer(viewer: CurrentViewer) -> Viewer:
+    """Only an admin may change state from the view; any key may look."""
+    if viewer.role < Role.ADMIN:
+        raise forbidden(viewer.role, Role.ADMIN)
+    return viewer
 
 
 async def require_csrf(request: Request, viewer: CurrentViewer, auth: Auth) -> Viewer:

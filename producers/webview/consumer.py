@@ -23,6 +23,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import IllegalStateError, KafkaError
 
 from foundation.settings import Settings
+from kafka_io.connection import client_options
 from kafka_io.offsets_consumer import offsets_consumer
 from producers.webview.read_model import ReadModel
 from schemas.tasks import TASK_ROUTES
@@ -83,7 +84,7 @@ class ReadModelConsumer:
         progress = self._model.progress
         while True:
             consumer = AIOKafkaConsumer(
-                bootstrap_servers=self._settings.bootstrap_servers,
+                **client_options(self._settings.kafka),
                 client_id=f"feynman-{self._settings.app_id}-webview",
                 group_id=None,
                 enable_auto_commit=False,
@@ -95,11 +96,9 @@ class ReadModelConsumer:
             )
             # Log offsets on connections of their own, not behind the consumer's fetches.
             offsets = offsets_consumer(
-                self._settings.bootstrap_servers, f"feynman-{self._settings.app_id}-webview-offsets"
+                self._settings.kafka, f"feynman-{self._settings.app_id}-webview-offsets"
             )
-            admin = AIOKafkaAdminClient(
-                bootstrap_servers=self._settings.bootstrap_servers, request_timeout_ms=5000
-            )
+            admin = AIOKafkaAdminClient(**client_options(self._settings.kafka), request_timeout_ms=5000)
             try:
                 await consumer.start()
                 await offsets.start()

@@ -3,6 +3,11 @@
 Bounded to ``capacity`` letters (each holds its record's original bytes, up to
 the topic's 2 MB limit, so the bound matters); counts per reason cover every
 letter ever read, so the totals stay right after old letters are dropped.
+
+The reasons are bounded too (``MAX_REASONS``): anyone who can write to the
+dead-letter topic chooses them, and each distinct one would otherwise be a
+counter and a Prometheus series forever. Past the bound, new reasons are
+counted under ``OTHER_REASON``; the letters themselves keep their own.
 """
 
 from __future__ import annotations
@@ -17,6 +22,9 @@ from schemas.events import DeadLetter
 
 # How much of the original record the view shows; the requeue sends all of it.
 PREVIEW_BYTES = 4096
+# Distinct reasons counted by name; the pipeline itself writes a dozen or so.
+MAX_REASONS = 100
+OTHER_REASON = "other"
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,7 +66,10 @@ class DeadLetterLog:
         if letter.id in self._letters:  # the same record read twice: count it once
             return
         self._letters[letter.id] = letter
-        self.reasons[letter.letter.reason] += 1
+        reason = letter.letter.reason
+        if reason not in self.reasons and len(self.reasons) >= MAX_REASONS - 1:
+            reason = OTHER_REASON  # one slot is kept for it
+        self.reasons[reason] += 1
         while len(self._letters) > self.capacity:
             self._letters.popitem(last=False)
 

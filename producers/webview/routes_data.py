@@ -26,7 +26,7 @@ from producers.dependencies import (
 from producers.refusals import RequestRefusedError
 from producers.requeue import requeue_dead_letters
 from producers.webview import present
-from producers.webview.auth import require_csrf, require_viewer
+from producers.webview.auth import require_admin_viewer, require_csrf, require_viewer
 from producers.webview.consumer import ReadModelConsumer
 from producers.webview.index import TaskFilter
 from producers.webview.lag import read_group_lag
@@ -109,7 +109,7 @@ async def lag(
     """The workers' group lag per topic and partition, and the worker's health (``worker``: ``ok`` or
     why not); ``error`` says why if the broker did not answer."""
     report, worker = await asyncio.gather(_group_lag(settings, consumer), status_client.worker_health())
-    return report.model_copy(update={"worker": worker})
+    return report.model_copy(update={"worker": worker.detail})
 
 
 async def _group_lag(settings: Settings, consumer: ReadModelConsumer) -> LagReport:
@@ -144,11 +144,19 @@ async def dead_letters(
 @router.post(
     "/dead-letters/requeue",
     response_model=RequeueResponse,
-    dependencies=[Depends(require_csrf)],
-    responses={403: {"model": Problem, "description": "Missing or wrong X-CSRF-Token"}},
+    dependencies=[Depends(require_admin_viewer), Depends(require_csrf)],
+    responses={
+        403: {
+            "model": Problem,
+            "description": "The key is not an admin key (`forbidden`), or the X-CSRF-Token is missing "
+            "or wrong (`csrf`)",
+        }
+    },
 )
 async def requeue(model: ReadModelDep, body: RequeueRequest, publisher: PublisherDep) -> RequeueResponse:
     """Send the chosen dead letters' original records back to their origin topic, with their keys.
+
+    Admin only: it publishes records anyone could have written into the dead-letter topic.
 
     Counts say what happened to each id; a letter Kafka did not take is in
     ``failed`` (retry it), one that may not be sent back in ``refused``.

@@ -12,7 +12,11 @@ from producers.api_models import TaskRecord
 class LoginRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    api_key: str = Field(min_length=1, max_length=512, description="One of FEYNMAN_API_KEYS")
+    api_key: str = Field(
+        min_length=1,
+        max_length=512,
+        description="One of FEYNMAN_API_KEYS, FEYNMAN_API_KEYS_WRITE or FEYNMAN_API_KEYS_READ",
+    )
 
 
 class ViewSession(BaseModel):
@@ -20,6 +24,7 @@ class ViewSession(BaseModel):
 
     mode: Literal["development", "production"]
     via: Literal["development", "api_key", "session"]
+    role: Literal["read", "write", "admin"] = Field(description="Only admin may requeue dead letters")
     csrf_token: str | None = Field(description="Send as X-CSRF-Token on POST /ui/api/dead-letters/requeue")
 
 

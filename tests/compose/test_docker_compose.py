@@ -341,13 +341,37 @@ def test_each_pipeline_environment_with_its_defaults_is_valid_configuration(
     for key, value in environment(service).items():
         monkeypatch.setenv(key, interpolate(value))
     settings = Settings()
-    assert settings.env == "development"
+    assert settings.env == "production"
     assert settings.bootstrap_servers
 
 
-def test_the_mode_defaults_to_development_and_comes_from_the_environment() -> None:
+def test_the_mode_defaults_to_production_and_comes_from_the_environment() -> None:
     for name in PIPELINE_SERVICES:
-        assert environment(name)["FEYNMAN_ENV"] == "${FEYNMAN_ENV:-development}"
+        assert environment(name)["FEYNMAN_ENV"] == "${FEYNMAN_ENV:-production}"
+
+
+def test_the_api_refuses_to_start_without_its_keys_and_session_secret() -> None:
+    env = environment("api")
+    for name in ("FEYNMAN_API_KEYS", "FEYNMAN_UI_SESSION_SECRET"):
+        match = REFERENCE.fullmatch(env[name])
+        assert match and match.group("op") == ":?", f"{name}: compose must stop when it is unset"
+        assert "compose/.env" in match.group("arg"), f"{name}: the error says where to set it"
+
+
+def test_the_env_example_names_every_secret_the_stack_reads_and_holds_none() -> None:
+    example = (ROOT / "compose" / ".env.example").read_text()
+    lines = dict(
+        line.split("=", 1) for line in example.splitlines() if line.strip() and not line.startswith("#")
+    )
+    read = {
+        m.group("name")
+        for service in SERVICES
+        for value in environment(service).values()
+        for m in REFERENCE.finditer(value)
+        if SECRET_NAME.search(m.group("name"))
+    }
+    assert read <= set(lines), f"missing from compose/.env.example: {sorted(read - set(lines))}"
+    assert all("replace-with" in value for value in lines.values())
 
 
 def test_api_keys_come_only_from_the_environment() -> None:
@@ -356,7 +380,8 @@ def test_api_keys_come_only_from_the_environment() -> None:
     assert match and match.group("name") == "FEYNMAN_API_KEYS", value
     assert (match.group("arg") or "").strip() in {"", "[]"} or match.group("op") in {"?", ":?"}
     for name in set(SERVICES) - {"api"}:
-        assert "FEYNMAN_API_KEYS" not in environment(name), f"{name} has no use for the API keys"
+        for keys in ("FEYNMAN_API_KEYS", "FEYNMAN_API_KEYS_WRITE", "FEYNMAN_API_KEYS_READ"):
+            assert keys not in environment(name), f"{name} has no use for the API keys"
 
 
 def test_no_service_holds_a_literal_secret() -> None:

@@ -52,7 +52,7 @@ async def test_short_term_memory_is_bounded_to_the_configured_turns(settings_fac
     s = settings_factory(memory_turns=2)
     from kafka_io.topic_admin import ensure_topics
 
-    await ensure_topics(s.bootstrap_servers, Topics.from_settings(s).all())
+    await ensure_topics(s.kafka, Topics.from_settings(s).all())
     memory: list = []
     async with api_client(s) as api:
         for n in range(4):

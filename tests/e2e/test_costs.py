@@ -56,7 +56,7 @@ async def todays_report(settings: Settings, *, calls: int) -> CostReport | None:
 
 async def test_costs_add_up_exactly_once_across_a_worker_restart(settings_factory) -> None:
     settings = settings_factory(cost_report_interval_s=2.0)
-    await ensure_topics(settings.bootstrap_servers, Topics.from_settings(settings).all())
+    await ensure_topics(settings.kafka, Topics.from_settings(settings).all())
     first, second, third = (
         usage(),
         usage(prompt=2000, completion=0),
@@ -151,7 +151,7 @@ async def test_expired_buckets_are_pruned_and_stay_pruned_across_a_restart(setti
         table_expiry_interval_s=0.5,
     )
     topics = Topics.from_settings(settings)
-    await ensure_topics(settings.bootstrap_servers, topics.all())
+    await ensure_topics(settings.kafka, topics.all())
     now = datetime.now(UTC)
     old = dataclasses.replace(usage(), ts=now - timedelta(days=3))  # its buckets have expired
     today, old_day = now.date().isoformat(), old.ts.date().isoformat()

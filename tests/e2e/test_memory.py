@@ -28,7 +28,7 @@ async def memory_of(api: httpx.AsyncClient, user: str, sessions: int) -> dict | 
 
 async def test_every_k_turns_and_at_the_end_a_session_becomes_long_term_memory(settings_factory) -> None:
     settings: Settings = settings_factory(consolidate_every_turns=2)
-    await ensure_topics(settings.bootstrap_servers, Topics.from_settings(settings).all())
+    await ensure_topics(settings.kafka, Topics.from_settings(settings).all())
     with running_worker(settings):
         async with api_client(settings) as api:
             assert (await api.get("/learners/u-mem/memory")).json()["reason"] == "unknown_memory"
@@ -73,7 +73,7 @@ async def test_every_k_turns_and_at_the_end_a_session_becomes_long_term_memory(s
 
 async def test_a_session_gone_quiet_is_consolidated_without_waiting_for_its_end(settings_factory) -> None:
     settings: Settings = settings_factory(consolidate_every_turns=5, consolidate_idle_s=2)
-    await ensure_topics(settings.bootstrap_servers, Topics.from_settings(settings).all())
+    await ensure_topics(settings.kafka, Topics.from_settings(settings).all())
     with running_worker(settings):
         async with api_client(settings) as api:
             r = await api.post(

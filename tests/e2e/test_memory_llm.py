@@ -49,7 +49,7 @@ async def test_a_session_is_summarised_by_the_llm_after_a_429_pause_and_the_call
         '{"summary": ["' + '", "'.join(SUMMARY) + '"]}', prompt_tokens=120, completion_tokens=30
     )
     topics = Topics.from_settings(settings)
-    await ensure_topics(settings.bootstrap_servers, topics.all())
+    await ensure_topics(settings.kafka, topics.all())
     with running_worker(settings):
         # The API makes no LLM call for /memorize; it gets no backend, so every request is the worker's.
         async with api_client(settings.model_copy(update={"llm_base_url": None})) as api:
@@ -85,7 +85,7 @@ async def test_when_the_llm_refuses_for_good_the_memory_keeps_the_local_summary(
 ) -> None:
     settings: Settings = settings_factory(llm_base_url=openai_server.base_url, llm_max_retries=0)
     openai_server.fail(401)  # a wrong key: no retry would fix it
-    await ensure_topics(settings.bootstrap_servers, Topics.from_settings(settings).all())
+    await ensure_topics(settings.kafka, Topics.from_settings(settings).all())
     with running_worker(settings):
         async with api_client(settings.model_copy(update={"llm_base_url": None})) as api:
             consolidation_id = await memorize(api, "401")

@@ -14,7 +14,7 @@ from tests.support import api_client, read_topic, running_worker, wait_for
 async def test_snapshots_report_every_task_type_and_the_drained_queue(settings_factory) -> None:
     settings: Settings = settings_factory(monitoring_interval_s=1.0)
     topic = Topics.from_settings(settings).monitoring.name
-    await ensure_topics(settings.bootstrap_servers, Topics.from_settings(settings).all())
+    await ensure_topics(settings.kafka, Topics.from_settings(settings).all())
     with running_worker(settings):
         async with api_client(settings) as api:
             r = await api.post(

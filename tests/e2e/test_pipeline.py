@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import subprocess
 
+import httpx
 import orjson
 from aiokafka import AIOKafkaProducer
 
@@ -32,6 +33,11 @@ async def test_a_published_chat_turn_goes_from_queued_to_completed(settings: Set
                 return r.json() if r.json()["status"] == "completed" else None
 
             record = await wait_for(completed, timeout=30, interval=0.05)
+            # The worker's own routes answer; Faust's pages that would show any table row
+            # (or the app's internals) to whoever reaches the port are off.
+            assert httpx.get(f"{settings.worker_base_url}/tasks/{tid}/", timeout=10).status_code == 200
+            for page in (f"/table/task_status/{tid}/", "/table/", "/router/", "/graph/", "/stats/"):
+                assert httpx.get(f"{settings.worker_base_url}{page}", timeout=10).status_code == 404, page
     assert record["name"] == "transcript"
     assert record["retry_count"] == 0 and record["error"] is None
     assert record["created_at"] <= record["started_at"] <= record["completed_at"]

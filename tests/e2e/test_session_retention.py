@@ -21,7 +21,7 @@ TURN = {
 async def test_a_quiet_sessions_state_is_deleted_and_the_learners_memory_kept(settings_factory: Any) -> None:
     settings = settings_factory(session_retention_s=5, table_expiry_interval_s=0.5, consolidate_every_turns=1)
     topics = Topics.from_settings(settings)
-    await ensure_topics(settings.bootstrap_servers, topics.all())
+    await ensure_topics(settings.kafka, topics.all())
     session_changelogs = [
         topics.transcripts_changelog.name,
         topics.consolidation_changelog.name,

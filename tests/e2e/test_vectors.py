@@ -15,7 +15,7 @@ async def test_explanations_and_summaries_are_found_by_similarity_for_their_lear
     settings_factory,
 ) -> None:
     settings: Settings = settings_factory(consolidate_every_turns=1, vector_batch_ms=200)
-    await ensure_topics(settings.bootstrap_servers, Topics.from_settings(settings).all())
+    await ensure_topics(settings.kafka, Topics.from_settings(settings).all())
     with running_worker(settings):
         async with api_client(settings) as api:
             for session, topic, text in (("s-v1", "gravity", GRAVITY), ("s-v2", "plants", PLANTS)):

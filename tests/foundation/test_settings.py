@@ -46,3 +46,36 @@ def test_llm_limits_survive_the_trip_to_a_child_process_environment(monkeypatch:
     settings = Settings(llm_limits={"m": {"rpm": 5}})
     monkeypatch.setenv("FEYNMAN_LLM_LIMITS", settings.as_env()["FEYNMAN_LLM_LIMITS"])
     assert Settings().llm_limits["m"].as_config() == {"rpm": 5}
+
+
+LONG = "k" * 32
+
+
+@pytest.mark.parametrize("variable", ["FEYNMAN_API_KEYS", "FEYNMAN_API_KEYS_WRITE", "FEYNMAN_API_KEYS_READ"])
+def test_an_api_key_shorter_than_32_characters_stops_start_up_naming_its_variable(
+    variable: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(variable, f'["{LONG}-{variable}", "{"x" * 31}"]')
+    with pytest.raises(ValidationError) as refused:
+        Settings()
+    message = str(refused.value)
+    assert f"{variable}: 1 key(s) shorter than 32 characters" in message
+    assert "x" * 31 not in message  # the key itself is never printed
+
+
+def test_a_key_with_two_roles_stops_start_up() -> None:
+    with pytest.raises(ValidationError, match="FEYNMAN_API_KEYS and FEYNMAN_API_KEYS_READ"):
+        Settings(api_keys=[LONG], api_keys_read=[LONG])
+
+
+def test_keys_of_every_role_survive_the_trip_to_a_child_process_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    settings = Settings(api_keys=["a" * 32], api_keys_write=["w" * 32], api_keys_read=["r" * 40])
+    env = settings.as_env()
+    for name in ("FEYNMAN_API_KEYS", "FEYNMAN_API_KEYS_WRITE", "FEYNMAN_API_KEYS_READ"):
+        monkeypatch.setenv(name, env[name])
+    child = Settings()
+    assert [k.get_secret_value() for k in child.api_keys] == ["a" * 32]
+    assert [k.get_secret_value() for k in child.api_keys_write] == ["w" * 32]
+    assert [k.get_secret_value() for k in child.api_keys_read] == ["r" * 40]

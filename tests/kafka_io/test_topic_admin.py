@@ -18,9 +18,9 @@ async def test_creating_topics_twice_creates_them_once_and_then_finds_them_match
 ) -> None:
     s = settings_factory()
     specs = Topics.from_settings(s).all()
-    first = await ensure_topics(s.bootstrap_servers, specs)
+    first = await ensure_topics(s.kafka, specs)
     assert [r.outcome for r in first] == ["created"] * len(specs)
-    second = await ensure_topics(s.bootstrap_servers, specs)
+    second = await ensure_topics(s.kafka, specs)
     assert [r.outcome for r in second] == ["exists"] * len(specs)
     raise_on_mismatch(second)
 
@@ -29,9 +29,9 @@ async def test_an_existing_topic_with_other_settings_is_reported_not_ignored(
     settings_factory: Callable[..., Settings],
 ) -> None:
     s = settings_factory(topic_partitions=2)
-    await ensure_topics(s.bootstrap_servers, Topics.from_settings(s).all())
+    await ensure_topics(s.kafka, Topics.from_settings(s).all())
     wider = s.model_copy(update={"topic_partitions": 3})
-    reports = await ensure_topics(wider.bootstrap_servers, Topics.from_settings(wider).all())
+    reports = await ensure_topics(wider.kafka, Topics.from_settings(wider).all())
     assert {r.outcome for r in reports} == {"mismatch"}
     conversations = next(r for r in reports if r.name.endswith(".conversations"))
     assert "partitions 2 != declared 3" in conversations.line()
@@ -42,8 +42,8 @@ async def test_an_existing_topic_with_other_settings_is_reported_not_ignored(
 async def test_a_changed_topic_config_is_reported(settings_factory: Callable[..., Settings]) -> None:
     s = settings_factory()
     topics = Topics.from_settings(s)
-    await ensure_topics(s.bootstrap_servers, [topics.conversations])
+    await ensure_topics(s.kafka, [topics.conversations])
     changed = dataclasses.replace(topics.conversations, retention_ms=1000)
-    [report] = await ensure_topics(s.bootstrap_servers, [changed])
+    [report] = await ensure_topics(s.kafka, [changed])
     assert report.outcome == "mismatch"
     assert "retention.ms=" in report.line()

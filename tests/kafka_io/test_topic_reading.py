@@ -23,7 +23,7 @@ async def test_every_reader_started_in_a_row_reads_every_partition_from_its_firs
     # 50 in a row would all start right at best 1 time in 5; on a busy one, most missed.
     s = settings_factory(topic_partitions=PARTITIONS)
     spec = Topics.from_settings(s).conversations
-    await ensure_topics(s.bootstrap_servers, [spec])
+    await ensure_topics(s.kafka, [spec])
     producer = AIOKafkaProducer(bootstrap_servers=s.kafka_bootstrap, acks="all")
     await producer.start()
     try:
@@ -35,7 +35,7 @@ async def test_every_reader_started_in_a_row_reads_every_partition_from_its_firs
 
     missed = []
     for reader in range(READERS):
-        async with reading_from_start(s.kafka_bootstrap, tps) as consumer:
+        async with reading_from_start(s.kafka, tps) as consumer:
             ends = await consumer.end_offsets(tps)
             seen: set[bytes] = set()
             while [tp for tp in tps if await consumer.position(tp) < ends[tp]]:

@@ -18,11 +18,13 @@ from schemas.topics import Topics
 from tests.support import api_client
 
 TURN = {"type": "chat.turn", "v": 1, "data": {"session_id": "s1", "topic": "t", "user_input": "hi"}}
+# API keys are at least 32 characters (foundation.settings.MIN_API_KEY_CHARS).
+KEY = "k-123-" + "0" * 32
 
 
 async def test_production_mode_requires_an_api_key_except_on_health(settings: Settings) -> None:
     prod = Settings(
-        **{**settings.model_dump(), "env": "production", "api_keys": ["k-123"], "ui_session_secret": "s" * 32}
+        **{**settings.model_dump(), "env": "production", "api_keys": [KEY], "ui_session_secret": "s" * 32}
     )
     async with api_client(prod) as api:
         assert (await api.get("/healthz")).status_code == 200
@@ -30,7 +32,7 @@ async def test_production_mode_requires_an_api_key_except_on_health(settings: Se
         wrong = await api.post("/events", json=TURN, headers={"X-API-Key": "nope"})
         assert wrong.status_code == 401
         assert (await api.get("/task/x", headers={"X-API-Key": "nope"})).status_code == 401
-        ok = await api.post("/events", json=TURN, headers={"X-API-Key": "k-123"})
+        ok = await api.post("/events", json=TURN, headers={"X-API-Key": KEY})
         assert ok.status_code == 202, ok.text
 
 
@@ -70,7 +72,7 @@ async def test_when_the_broker_stops_chat_is_a_503_and_it_recovers_when_the_brok
     broker.start(timeout=120)
     try:
         s = settings_factory(kafka_bootstrap=broker.bootstrap)
-        await ensure_topics(s.bootstrap_servers, Topics.from_settings(s).all())
+        await ensure_topics(s.kafka, Topics.from_settings(s).all())
         body = {"topic": "t", "session_id": "s-down", "user_input": "because the broker"}
         async with api_client(s) as api:
             before = await api.post("/chat", json=body)

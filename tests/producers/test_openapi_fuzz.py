@@ -1,19 +1,25 @@
 """Schemathesis against the real API (uvicorn on a port, real broker, real worker).
 
 Generated requests, valid and invalid, must never get a 5xx, and every
-response must match what the OpenAPI document promises.
+response must match what the OpenAPI document promises. In production mode,
+with a read key and with a write key, no request is accepted without a key or
+with a wrong one (``ignored_auth``) and no write with a read key.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
+import re
 import subprocess
 import sys
 import threading
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -26,9 +32,13 @@ from producers.app import create_app
 from schemas.topics import Topics
 from tests.support import running_worker
 
+READ_KEY = "r" * 16 + uuid.uuid4().hex
+WRITE_KEY = "w" * 16 + uuid.uuid4().hex
 
-@pytest.fixture(scope="module")
-def api_url(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+
+@contextmanager
+def serving(kafka_bootstrap: str, data_dir: Path, **fields: Any) -> Iterator[str]:
+    """The API on a port (uvicorn in a thread) and a worker, on fresh topics; yields the base URL."""
     name = f"t{uuid.uuid4().hex[:10]}"
     worker_port, api_port = free_ports(2)
     settings = Settings(
@@ -36,11 +46,12 @@ def api_url(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory) -> I
         topic_prefix=name,
         app_id=name,
         topic_partitions=2,
-        data_dir=Path(tmp_path_factory.mktemp(name)),
+        data_dir=data_dir / name,
         worker_web_port=worker_port,
         api_port=api_port,
+        **fields,
     )
-    asyncio.run(ensure_topics(settings.bootstrap_servers, Topics.from_settings(settings).all()))
+    asyncio.run(ensure_topics(settings.kafka, Topics.from_settings(settings).all()))
     server = uvicorn.Server(
         uvicorn.Config(create_app(settings), host="127.0.0.1", port=api_port, log_level="warning")
     )
@@ -60,17 +71,27 @@ def api_url(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory) -> I
         thread.join(10)
 
 
-def test_no_generated_request_gets_a_5xx_or_an_undocumented_response(api_url: str) -> None:
-    # The schemathesis CLI, not its pytest plugin (which does not load under pytest 9).
+@pytest.fixture(scope="module")
+def api_url(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with serving(kafka_bootstrap, tmp_path_factory.mktemp("dev")) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def production_url(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    keys = {"api_keys_read": [READ_KEY], "api_keys_write": [WRITE_KEY], "ui_session_secret": "s" * 32}
+    with serving(kafka_bootstrap, tmp_path_factory.mktemp("prod"), env="production", **keys) as url:
+        yield url
+
+
+def schemathesis_run(location: str, *options: str, env: dict[str, str] | None = None) -> str:
+    """The schemathesis CLI (its pytest plugin does not load under pytest 9); returns its output."""
     result = subprocess.run(
         [
             str(Path(sys.executable).with_name("schemathesis")),
             "run",
-            f"{api_url}/openapi.json",
-            "--checks",
-            "not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance",
-            "--max-examples",
-            "30",
+            location,
+            *options,
             "--phases",
             "examples,coverage,fuzzing",
             "--seed",
@@ -81,6 +102,43 @@ def test_no_generated_request_gets_a_5xx_or_an_undocumented_response(api_url: st
         ],
         capture_output=True,
         text=True,
-        timeout=600,
+        timeout=900,
+        env={**os.environ, **(env or {})},
     )
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
+    return result.stdout
+
+
+def test_no_generated_request_gets_a_5xx_or_an_undocumented_response(api_url: str) -> None:
+    schemathesis_run(
+        f"{api_url}/openapi.json",
+        "--checks",
+        "not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance",
+        "--max-examples",
+        "30",
+    )
+
+
+@pytest.mark.parametrize("role", ["read", "write"])
+def test_in_production_no_request_passes_without_its_key_and_a_read_key_writes_nothing(
+    production_url: str, role: str, tmp_path: Path
+) -> None:
+    url = production_url
+    key = READ_KEY if role == "read" else WRITE_KEY
+    schema = tmp_path / "openapi.json"
+    schema.write_bytes(httpx.get(f"{url}/openapi.json", headers={"X-API-Key": key}, timeout=10).content)
+    checks = "not_a_server_error,ignored_auth" + (",no_write_with_a_read_key" if role == "read" else "")
+    out = schemathesis_run(
+        str(schema),
+        "--url",
+        url,
+        "--header",
+        f"X-API-Key: {key}",
+        "--checks",
+        checks,
+        "--max-examples",
+        "60",
+        env={"SCHEMATHESIS_HOOKS": "tests.producers.fuzz_hooks"},
+    )
+    cases = [int(n) for n in re.findall(r"(\d+) (?:generated|test cases)", out)]
+    assert cases and max(cases) >= 1000, out[-3000:]

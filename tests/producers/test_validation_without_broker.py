@@ -50,6 +50,9 @@ from producers.routes_sessions import router as sessions_router
 from producers.routes_tasks import router as tasks_router
 from producers.status_client import AcceptedTasks
 from producers.webview import routes_auth, routes_data
+from schemas.events import EXTERNAL_EVENT_TYPES
+from schemas.registry import REGISTRY
+from tests.schemas.samples import SAMPLES
 
 T = TypeVar("T")
 
@@ -184,6 +187,42 @@ async def test_an_event_that_is_not_a_valid_envelope_is_a_422_and_nothing_is_pub
     assert r.json()["reason"] == reason
     assert fragment in r.json()["detail"]
     assert api.publisher.sent == []
+
+
+# Every registered type an outside producer may not send, read from the registry so a new one is covered.
+INTERNAL_TYPES = sorted(set(REGISTRY.types()) - EXTERNAL_EVENT_TYPES)
+
+
+def _sample_event(event_type: str) -> dict[str, Any]:
+    """An envelope body of ``event_type``'s newest version with a realistic, valid payload."""
+    sample = next(p for name, p in SAMPLES.items() if name.split("/")[0] == event_type)
+    latest = REGISTRY.latest(event_type)
+    assert latest is not None
+    return {"type": event_type, "v": latest[0], "data": sample.model_dump(mode="json", exclude_none=True)}
+
+
+def test_the_registry_holds_internal_types_and_every_external_one() -> None:
+    assert set(INTERNAL_TYPES) >= {"table.expiry", "task.status", "task.retry", "dead.letter", "llm.usage"}
+    assert sorted(EXTERNAL_EVENT_TYPES) == ["chat.turn", "conversation.ended", "memory.requested"]
+
+
+@pytest.mark.parametrize("event_type", INTERNAL_TYPES)
+async def test_an_event_type_only_the_pipeline_writes_is_a_422_and_nothing_is_published(
+    api: OfflineApi, event_type: str
+) -> None:
+    # A valid event of the type: the refusal is for the type, not the data.
+    r = await api.client.post("/events", json=_sample_event(event_type))
+    assert r.status_code == 422, r.text
+    assert r.json()["reason"] == "internal_type"
+    assert repr(event_type) in r.json()["detail"]
+    assert api.publisher.sent == []
+
+
+@pytest.mark.parametrize("event_type", sorted(EXTERNAL_EVENT_TYPES))
+async def test_every_external_event_type_is_published(api: OfflineApi, event_type: str) -> None:
+    r = await api.client.post("/events", json=_sample_event(event_type))
+    assert r.status_code == 202, r.text
+    assert [e["type"] for e in api.publisher.sent] == [event_type]
 
 
 @pytest.mark.parametrize(

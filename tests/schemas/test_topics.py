@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from foundation.settings import Settings
+from schemas.events import EXTERNAL_EVENT_TYPES
 from schemas.registry import REGISTRY
 from schemas.topics import Topics
 
@@ -182,3 +183,11 @@ def test_the_prefix_follows_feynman_topic_prefix(monkeypatch: pytest.MonkeyPatch
 
 def test_every_topic_explains_what_it_holds() -> None:
     assert all(spec.description.strip() for spec in topics().all())
+
+
+def test_the_external_event_types_are_registered_and_go_to_the_input_topic() -> None:
+    """POST /events takes exactly these: each must exist and land on the topic outside clients feed."""
+    declared = topics()
+    assert set(REGISTRY.types()) >= EXTERNAL_EVENT_TYPES
+    for event_type in EXTERNAL_EVENT_TYPES:
+        assert declared.for_event_type(event_type) == declared.conversations, event_type

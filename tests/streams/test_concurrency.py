@@ -62,7 +62,7 @@ async def test_offsets_are_never_committed_past_a_task_still_in_flight(
     from kafka_io.topic_admin import ensure_topics
 
     settings = settings_factory(topic_partitions=1)
-    await ensure_topics(settings.bootstrap_servers, Topics.from_settings(settings).all())
+    await ensure_topics(settings.kafka, Topics.from_settings(settings).all())
     topic = Topics.from_settings(settings).conversations.name
     with running_worker(settings, app=APP, env=workers_env("recorder", concurrency=8)):
         [(slow, slow_md)] = await publish(settings, [("slow", "n:0 sleep:6")])

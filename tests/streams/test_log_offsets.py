@@ -21,7 +21,7 @@ async def test_reads_each_partitions_log_start_and_end_and_nothing_once_closed(
 ) -> None:
     s = settings_factory(topic_partitions=2)
     spec = Topics.from_settings(s).conversations
-    await ensure_topics(s.bootstrap_servers, [spec])
+    await ensure_topics(s.kafka, [spec])
     producer = AIOKafkaProducer(bootstrap_servers=s.kafka_bootstrap, acks="all")
     await producer.start()
     try:

@@ -39,7 +39,7 @@ async def _end_offsets(settings: Settings) -> dict[TopicPartition, int]:
     finally:
         await admin.close()
     tps = [TopicPartition(t["topic"], p["partition"]) for t in described for p in t["partitions"]]
-    consumer = offsets_consumer(settings.bootstrap_servers, "records-budget")
+    consumer = offsets_consumer(settings.kafka, "records-budget")
     await consumer.start()
     try:
         return dict(await consumer.end_offsets(tps))
@@ -84,7 +84,7 @@ async def test_a_no_op_task_costs_two_records_written_and_at_most_two_consumed(
 ) -> None:
     # No periodic reports during the count: they are per worker and minute, not per task.
     settings = settings_factory(monitoring_interval_s=3600.0, cost_report_interval_s=86_400.0)
-    await ensure_topics(settings.bootstrap_servers, Topics.from_settings(settings).all())
+    await ensure_topics(settings.kafka, Topics.from_settings(settings).all())
     publisher = Publisher(settings)
     await publisher.start()
     try:

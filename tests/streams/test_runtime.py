@@ -115,7 +115,7 @@ async def test_a_permanent_failure_is_dead_lettered_without_retries(settings: Se
 
 async def test_finished_statuses_expire_after_their_retention(settings_factory: Any) -> None:
     settings = settings_factory(status_retention_s=2, table_expiry_interval_s=0.5)
-    await ensure_topics(settings.bootstrap_servers, Topics.from_settings(settings).all())
+    await ensure_topics(settings.kafka, Topics.from_settings(settings).all())
     with running_worker(settings, app=APP, env=workers_env("flaky")):
         [(envelope, _)] = await publish(settings, [("s-x", "fail:0")])
         tid = task_id("flaky", envelope.id)
@@ -131,7 +131,7 @@ async def test_status_rows_and_cached_results_expire_after_their_retention(
         store=store, status_retention_s=3, result_retention_s=3, table_expiry_interval_s=0.5
     )
     topics = Topics.from_settings(settings)
-    await ensure_topics(settings.bootstrap_servers, topics.all())
+    await ensure_topics(settings.kafka, topics.all())
     with running_worker(settings, app=APP, env=workers_env("cached")) as worker:
         [(envelope, md)] = await publish(settings, [("a", "an explanation")])
         tid = task_id("cached", envelope.id)
@@ -177,7 +177,7 @@ async def test_every_status_folds_once_and_survives_a_restart(settings_factory: 
     # Published before the worker starts: Faust skips (and would ack) records
     # it hands out while recovering tables; none may be lost.
     settings = settings_factory(store=store)
-    await ensure_topics(settings.bootstrap_servers, Topics.from_settings(settings).all())
+    await ensure_topics(settings.kafka, Topics.from_settings(settings).all())
     tids = await publish_statuses(settings, 400)
     with running_worker(settings, app=APP):
         wait_until(lambda: all(record(settings, t) for t in tids[-20:]), 60, "the last statuses fold")

@@ -90,7 +90,7 @@ async def status_changes(settings: Settings) -> list[TaskStatusChanged]:
     """Every task.status event published so far, in partition order."""
     topic = Topics.from_settings(settings).task_status.name
     tps = [TopicPartition(topic, p) for p in range(Topics.from_settings(settings).task_status.partitions)]
-    async with reading_from_start(settings.kafka_bootstrap, tps) as consumer:
+    async with reading_from_start(settings.kafka, tps) as consumer:
         ends = await consumer.end_offsets(tps)
         changes: list[TaskStatusChanged] = []
         while [tp for tp in tps if await consumer.position(tp) < ends[tp]]:

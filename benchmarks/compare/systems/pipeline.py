@@ -21,6 +21,7 @@ from benchmarks.compare.systems.processes import spawn, wait_http_ok
 from benchmarks.compare.workers.faust_app import TASK_TYPE
 from compose.processes import Child
 from foundation.settings import Settings
+from kafka_io.connection import client_options
 from kafka_io.topic_admin import ensure_topics
 from producers.publisher import Publisher
 from schemas.envelope import new_envelope
@@ -32,8 +33,8 @@ from schemas.topics import Topics
 async def wait_committed(settings: Settings, timeout: float, failed: Callable[[], object]) -> None:
     """Until the worker's group committed the input topic up to its end (or ``failed()`` is truthy)."""
     spec = Topics.from_settings(settings).conversations
-    consumer = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap)
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
+    consumer = AIOKafkaConsumer(**client_options(settings.kafka))
+    admin = AIOKafkaAdminClient(**client_options(settings.kafka))
     await consumer.start()
     await admin.start()
     try:
@@ -82,7 +83,7 @@ class Pipeline(WorkerProcess):
         settings = self._env.settings()
         self._settings = settings.model_copy(update={"store": self._store}) if self._store else settings
         topics = Topics.from_settings(self.settings)
-        await ensure_topics(self.settings.bootstrap_servers, topics.all())
+        await ensure_topics(self.settings.kafka, topics.all())
         self._publisher = Publisher(self.settings)
         await self._publisher.start()
         self._completions = TopicCompletions(

@@ -15,6 +15,7 @@ from benchmarks.compare.kafka_completions import TopicCompletions
 from benchmarks.compare.systems.base import WorkerProcess, bounded
 from benchmarks.compare.systems.processes import spawn
 from compose.processes import Child
+from foundation.settings import KafkaConnection
 from kafka_io.topic_admin import ensure_topics
 from schemas.topics import TopicSpec
 
@@ -39,7 +40,7 @@ class RawKafka(WorkerProcess):
         self._concurrency = concurrency
         self._prefix = f"raw{uuid.uuid4().hex[:8]}"
         jobs, status = _spec(f"{self._prefix}.jobs", self._env.partitions), _spec(f"{self._prefix}.status", 1)
-        await ensure_topics([self._env.bootstrap], [jobs, status])
+        await ensure_topics(KafkaConnection(bootstrap=(self._env.bootstrap,)), [jobs, status])
         self._producer = AIOKafkaProducer(
             bootstrap_servers=self._env.bootstrap, acks="all", enable_idempotence=True, linger_ms=0
         )

@@ -277,7 +277,12 @@ function every(ms, refresh) {
 async function start() {
   const session = await api("/ui/api/session");
   state.csrf = session.csrf_token;
-  $("mode").textContent = session.mode;
+  $("mode").textContent = session.mode === "production" ? `${session.mode} · ${session.role}` : session.mode;
+  if (session.role !== "admin") {
+    // The server refuses it anyway (403); a read or write key only looks.
+    $("requeue").hidden = true;
+    $("requeue-result").textContent = "requeue needs an admin key";
+  }
   if (session.via === "session") {
     $("logout").hidden = false;
     $("logout").addEventListener("click", async () => {

@@ -19,6 +19,8 @@ from tests.support import api_client, read_topic, running_worker, wait_for
 
 TURN = {"session_id": "s-view", "topic": "gravity", "user_input": "Things fall because the Earth pulls them."}
 SECRET = "x" * 32
+# API keys are at least 32 characters (foundation.settings.MIN_API_KEY_CHARS).
+K1, K2, K3 = ("k-1-" + "1" * 32, "k-2-" + "2" * 32, "k-3-" + "3" * 32)
 
 
 async def test_the_view_follows_a_task_and_the_group_lag_drops_to_zero(settings: Settings) -> None:
@@ -125,7 +127,7 @@ async def test_requeue_sends_the_original_bytes_and_key_back_and_refuses_other_t
 
 
 def test_production_without_a_session_secret_refuses_to_start(settings: Settings) -> None:
-    prod = {**settings.model_dump(), "env": "production", "api_keys": ["k-1"]}
+    prod = {**settings.model_dump(), "env": "production", "api_keys": [K1]}
     with pytest.raises(ConfigError, match="FEYNMAN_UI_SESSION_SECRET"):
         create_app(Settings(**prod))
     with pytest.raises(ConfigError, match="FEYNMAN_UI_SESSION_SECRET"):
@@ -139,7 +141,7 @@ async def test_in_production_the_cookie_is_signed_httponly_strict_and_ends_with_
         **{
             **settings.model_dump(),
             "env": "production",
-            "api_keys": ["k-1", "k-2"],
+            "api_keys": [K1, K2],
             "ui_session_secret": SECRET,
         }
     )
@@ -148,16 +150,16 @@ async def test_in_production_the_cookie_is_signed_httponly_strict_and_ends_with_
         assert page.status_code == 303 and page.headers["location"] == "/ui/login"
         assert (await api.get("/ui/login")).status_code == 200
 
-        wrong = await api.post("/ui/api/login", json={"api_key": "k-3"})
+        wrong = await api.post("/ui/api/login", json={"api_key": K3})
         assert wrong.status_code == 401 and wrong.json()["reason"] == "invalid_api_key"
         assert "set-cookie" not in wrong.headers
 
-        login = await api.post("/ui/api/login", json={"api_key": "k-1"})
+        login = await api.post("/ui/api/login", json={"api_key": K1})
         assert login.status_code == 204
         set_cookie = login.headers["set-cookie"]
         for flag in ("HttpOnly", "SameSite=strict", "Secure", "Path=/ui"):
             assert flag.lower() in set_cookie.lower(), set_cookie
-        assert "k-1" not in set_cookie
+        assert K1 not in set_cookie
         cookie = re.match(r"feynman_view=([^;]+)", set_cookie).group(1)  # type: ignore[union-attr]
         api.cookies.clear()  # httpx keeps Secure cookies off plain http; send it by hand
         headers = {"Cookie": f"feynman_view={cookie}"}
@@ -172,12 +174,12 @@ async def test_in_production_the_cookie_is_signed_httponly_strict_and_ends_with_
         requeue = await api.post("/ui/api/dead-letters/requeue", json={"ids": ["x"]}, headers=headers)
         assert requeue.status_code == 403 and requeue.json()["reason"] == "csrf"
         by_key = await api.post(
-            "/ui/api/dead-letters/requeue", json={"ids": ["x"]}, headers={"X-API-Key": "k-2"}
+            "/ui/api/dead-letters/requeue", json={"ids": ["x"]}, headers={"X-API-Key": K2}
         )
         assert by_key.status_code == 200 and by_key.json()["unknown"] == ["x"]
 
     # The same secret, but k-1 no longer configured: its session is over.
-    revoked = Settings(**{**prod.model_dump(), "api_keys": ["k-2"]})
+    revoked = Settings(**{**prod.model_dump(), "api_keys": [K2]})
     async with api_client(revoked) as api:
         after = await api.get("/ui/api/session", headers=headers)
         assert after.status_code == 401 and after.json()["reason"] == "not_authenticated"

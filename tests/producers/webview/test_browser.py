@@ -16,6 +16,8 @@ from schemas.topics import Topics
 from tests.support import read_topic, running_api, running_worker
 
 SECRET = "s" * 40
+# API keys are at least 32 characters (foundation.settings.MIN_API_KEY_CHARS).
+GOOD_KEY = "k-good-" + "g" * 32
 GARBAGE = b'{"this is": not json'
 # Where to copy the screenshot (docs/ to refresh docs/webview.png); tmp only otherwise.
 SCREENSHOT_DIR = os.environ.get("FEYNMAN_SCREENSHOT_DIR")
@@ -117,7 +119,7 @@ async def test_in_production_the_page_needs_a_login_and_the_data_needs_the_sessi
     settings: Settings, browser: Browser
 ) -> None:
     prod = Settings(
-        **{**settings.model_dump(), "env": "production", "api_keys": ["k-good"], "ui_session_secret": SECRET}
+        **{**settings.model_dump(), "env": "production", "api_keys": [GOOD_KEY], "ui_session_secret": SECRET}
     )
     with running_api(prod) as api_url:
         async with httpx.AsyncClient(base_url=api_url) as client:
@@ -125,7 +127,7 @@ async def test_in_production_the_page_needs_a_login_and_the_data_needs_the_sessi
                 refused = await client.get(path)
                 assert refused.status_code == 401, path
                 assert refused.json()["reason"] == "not_authenticated"
-            with_key = await client.get("/ui/api/dead-letters", headers={"X-API-Key": "k-good"})
+            with_key = await client.get("/ui/api/dead-letters", headers={"X-API-Key": GOOD_KEY})
             assert with_key.status_code == 200
 
         page = await browser.new_page()
@@ -137,7 +139,7 @@ async def test_in_production_the_page_needs_a_login_and_the_data_needs_the_sessi
         await expect(page.get_by_test_id("login-error")).to_contain_text("not a valid API key")
         assert page.url.endswith("/ui/login")
 
-        await page.get_by_test_id("api-key").fill("k-good")
+        await page.get_by_test_id("api-key").fill(GOOD_KEY)
         await page.get_by_test_id("login").click()
         await page.wait_for_url(f"{api_url}/ui/")
         await expect(page.get_by_test_id("feed")).to_contain_text("live", timeout=20_000)

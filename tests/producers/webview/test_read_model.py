@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 from datetime import UTC, datetime, timedelta
 
-from producers.webview.dead_letters import DeadLetterLog
+from producers.webview.dead_letters import MAX_REASONS, OTHER_REASON, DeadLetterLog
 from producers.webview.index import TaskIndex
 from producers.webview.read_model import ReadModel
 from schemas import DeadLetter, TaskStatusChanged, encode, new_envelope
@@ -74,3 +74,14 @@ def test_dead_letters_are_kept_newest_first_with_their_original_bytes_and_counte
     assert kept[0].original() == b"\xffnot utf-8" and kept[0].preview() == "\ufffdnot utf-8"
     assert [x.offset for x in m.dead_letters.newest(10, reason="handler_failed")] == [1]
     assert m.progress.undecodable == 1
+
+
+def test_reasons_are_counted_by_name_up_to_a_bound_and_every_letter_is_counted() -> None:
+    m = model(letters=10)
+    for n in range(MAX_REASONS + 50):
+        m.apply_dead_letter(letter(f"made-up-{n}"), partition=0, offset=n)
+    assert len(m.dead_letters.reasons) == MAX_REASONS
+    assert m.dead_letters.reasons[OTHER_REASON] == 51
+    assert m.dead_letters.total == MAX_REASONS + 50
+    # The letters kept still carry their own reason.
+    assert m.dead_letters.newest(1)[0].letter.reason == f"made-up-{MAX_REASONS + 49}"
