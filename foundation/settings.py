@@ -122,6 +122,10 @@ class Settings(BaseSettings):
     # The address the worker's web server binds to; defaults to worker_host.
     worker_bind: str | None = None
     worker_web_port: int = 6066
+    # The key every request to a worker's web routes carries (X-API-Key) but /health/: the
+    # API's status lookups, Prometheus, workers forwarding to the owner of a row. Required
+    # in production; at least 32 characters.
+    worker_api_key: SecretStr | None = None
     store: str = "rocksdb://"
     # How long the group waits for a silent worker before moving its partitions
     # (a crashed worker's work resumes elsewhere after this).
@@ -203,6 +207,9 @@ class Settings(BaseSettings):
                     f"{variable}: {short} key(s) shorter than {MIN_API_KEY_CHARS} characters; generate "
                     "one with python -c 'import secrets; print(secrets.token_urlsafe(32))'"
                 )
+        worker_key = self.worker_api_key.get_secret_value() if self.worker_api_key else None
+        if worker_key is not None and len(worker_key) < MIN_API_KEY_CHARS:
+            raise ValueError(f"FEYNMAN_WORKER_API_KEY is shorter than {MIN_API_KEY_CHARS} characters")
         seen: dict[str, str] = {}
         for variable, keys in roles.items():
             for key in keys:
@@ -223,14 +230,11 @@ class Settings(BaseSettings):
         """These settings as ``FEYNMAN_*`` variables, for a child process."""
         env = {}
         for name, value in self.model_dump(mode="json").items():
+            secret = getattr(self, name)
             if name in API_KEY_FIELDS:
-                value = json.dumps([k.get_secret_value() for k in getattr(self, name)])
-            elif name == "llm_api_key" and self.llm_api_key is not None:
-                value = self.llm_api_key.get_secret_value()
-            elif name == "kafka_sasl_password" and self.kafka_sasl_password is not None:
-                value = self.kafka_sasl_password.get_secret_value()
-            elif name == "ui_session_secret" and self.ui_session_secret is not None:
-                value = self.ui_session_secret.get_secret_value()
+                value = json.dumps([k.get_secret_value() for k in secret])
+            elif isinstance(secret, SecretStr):
+                value = secret.get_secret_value()  # the child needs the secret itself
             elif value is None:
                 continue
             elif isinstance(value, list | dict):

@@ -65,7 +65,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.publisher = Publisher(settings)
         app.state.accepted = AcceptedTasks()
         app.state.idempotency = IdempotencyCache(max_bytes=settings.idempotency_max_bytes)
-        app.state.status_client = StatusClient(settings.worker_base_url)
+        app.state.status_client = StatusClient(settings.worker_base_url, key=settings.worker_api_key)
         app.state.questions = QuestionService.from_settings(settings, app.state.publisher)
         app.state.view_auth = view_auth
         app.state.read_model = read_model

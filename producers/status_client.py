@@ -14,6 +14,7 @@ from typing import Any
 from urllib.parse import quote
 
 import httpx
+from pydantic import SecretStr
 
 from foundation.errors import FeynmanError
 from producers.refusals import RequestRefusedError
@@ -43,33 +44,60 @@ class WorkerHealth:
 
 
 class AcceptedTasks:
-    """A bounded memory of task ids this API process saw Kafka accept."""
+    """A bounded memory of task ids this API process saw Kafka accept, indexed by session.
+
+    The index makes a session's lookup cost that session's tasks, not every
+    task remembered: ``GET /sessions/{id}/tasks`` is a request anyone with a
+    read key may repeat.
+    """
 
     def __init__(self, capacity: int = 100_000) -> None:
         self._capacity = capacity
         self._records: OrderedDict[str, dict[str, Any]] = OrderedDict()
+        self._by_session: dict[str, dict[str, None]] = {}
 
     def add(self, queued: TaskStatusChanged) -> None:
         """Remember a task whose queued status Kafka acknowledged, as the status fold records it."""
         task_id = queued.task_id
-        self._records[task_id] = fold(None, queued) or {}
-        self._records.move_to_end(task_id)
+        self._forget(task_id)
+        record = self._records[task_id] = fold(None, queued) or {}
+        self._by_session.setdefault(record.get("session_id") or "", {})[task_id] = None
         while len(self._records) > self._capacity:
-            self._records.popitem(last=False)
+            self._forget(next(iter(self._records)))
+
+    def _forget(self, task_id: str) -> None:
+        record = self._records.pop(task_id, None)
+        if record is None:
+            return
+        session = record.get("session_id") or ""
+        tasks = self._by_session.get(session, {})
+        tasks.pop(task_id, None)
+        if not tasks:
+            self._by_session.pop(session, None)
 
     def get(self, task_id: str) -> dict[str, Any] | None:
         return self._records.get(task_id)
 
     def for_session(self, session_id: str) -> list[dict[str, Any]]:
-        """Tasks of the session accepted here and still remembered (oldest first)."""
-        return [r for r in self._records.values() if r["session_id"] == session_id]
+        """Tasks of the session accepted here and still remembered (in the order accepted)."""
+        return [self._records[task_id] for task_id in self._by_session.get(session_id, ())]
+
+    def __len__(self) -> int:
+        return len(self._records)
+
+    @property
+    def sessions(self) -> int:
+        """How many sessions the index holds (it never outgrows the tasks remembered)."""
+        return len(self._by_session)
 
 
 class StatusClient:
     """HTTP client of the worker's ``/tasks/{task_id}/`` route."""
 
-    def __init__(self, worker_url: str, *, timeout_s: float = 5.0) -> None:
-        self._client = httpx.AsyncClient(base_url=worker_url.rstrip("/"), timeout=timeout_s)
+    def __init__(self, worker_url: str, *, key: SecretStr | None = None, timeout_s: float = 5.0) -> None:
+        # The worker key (FEYNMAN_WORKER_API_KEY), which the worker's routes want once it is set.
+        headers = {"X-API-Key": key.get_secret_value()} if key is not None else {}
+        self._client = httpx.AsyncClient(base_url=worker_url.rstrip("/"), timeout=timeout_s, headers=headers)
 
     async def close(self) -> None:
         await self._client.aclose()

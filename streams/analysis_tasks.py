@@ -122,16 +122,14 @@ def install(rt: Runtime) -> tuple[faust.Table, faust.Table]:
         ]
     )
 
-    @rt.app.page("/sessions/{session_id}/analysis/")
-    @rt.app.table_route(table=reports, match_info="session_id")
+    @rt.page("/sessions/{session_id}/analysis/", table=reports, match_info="session_id")
     async def session_analysis(web: View, request: Request, session_id: str) -> Response:
         state = reports.get(session_id)
         if state is None:
             return web.json({"detail": f"no analysis for session {session_id}"}, status=404)
         return web.json({"session_id": session_id, "turns": state["turns"], "reports": state["reports"]})
 
-    @rt.app.page("/learners/{learner_id}/progress/")
-    @rt.app.table_route(table=progress, match_info="learner_id")
+    @rt.page("/learners/{learner_id}/progress/", table=progress, match_info="learner_id")
     async def learner_progress(web: View, request: Request, learner_id: str) -> Response:
         state = progress.get(learner_id)
         if state is None:

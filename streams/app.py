@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 import faust
 from faust.types.auth import CredentialsT
 
+from foundation.errors import ConfigError
 from foundation.settings import KafkaConnection, Settings, get_settings
 from kafka_io.connection import ssl_context
 from schemas.tasks import TASK_ROUTES
@@ -92,11 +93,21 @@ def create_app(
     routes: Mapping[str, tuple[str, ...]] | None = None,
 ) -> faust.App:
     """The worker's app; ``task_types`` and ``routes`` add to the built-in ones (tests use them)."""
+    if settings.production and settings.worker_api_key is None:
+        raise ConfigError(
+            "FEYNMAN_ENV=production requires FEYNMAN_WORKER_API_KEY: the worker's routes show statuses, "
+            "analyses and memories, and in production none is open"
+        )
     topics = Topics.from_settings(settings)
     app = pipeline_app(settings)
     rt = Runtime(app=app, settings=settings, topics=topics, routes={**TASK_ROUTES, **(routes or {})})
     monitor = monitoring.Monitor(rt)
-    probe = health.install(app, stall_after_s=settings.worker_stall_after_s, collectors=[monitor, rt.metrics])
+    probe = health.install(
+        app,
+        stall_after_s=settings.worker_stall_after_s,
+        collectors=[monitor, rt.metrics],
+        key=settings.worker_api_key,
+    )
     monitoring.install(rt, monitor, probe)
     status_table.install(rt)
     transcripts.install(rt)

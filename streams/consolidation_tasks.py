@@ -287,8 +287,7 @@ def install(rt: Runtime, llm: WorkerLlm | None = None) -> faust.Table:
         ]
     )
 
-    @rt.app.page("/learners/{learner_id}/memory/")
-    @rt.app.table_route(table=memory, match_info="learner_id")
+    @rt.page("/learners/{learner_id}/memory/", table=memory, match_info="learner_id")
     async def learner_memory(web: View, request: Request, learner_id: str) -> Response:
         row = memory.get(learner_id)
         topics = {k: _public(v) for k, v in (row or {"topics": {}})["topics"].items()}

@@ -141,7 +141,7 @@ def install(rt: Runtime) -> tuple[faust.Table, faust.Table]:
             event_id=task_id("cost.report.partial", f"{today}/{datetime.now(UTC).isoformat()}"),
         )
 
-    @rt.app.page("/costs/")
+    @rt.page("/costs/")
     async def cost_totals(web: View, request: Request) -> Response:
         user = request.query.get("user") or None
         today = datetime.now(zone).date().isoformat()

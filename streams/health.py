@@ -49,11 +49,13 @@ from faust.web import Request, Response, View
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
+from pydantic import SecretStr
 
 from domain.liveness import Liveness, LivenessReport, TopicPartition
 from foundation.settings import get_settings
 from streams.log_offsets import LogOffsets, LogOffsetsReader
 from streams.timers import guarded_timer, timer_errors
+from streams.web_auth import guarded_page
 
 log = logging.getLogger(__name__)
 
@@ -349,13 +351,18 @@ def _round(seconds: float | None) -> float | None:
 
 
 def install(
-    app: faust.App, *, stall_after_s: float | None = None, collectors: Sequence[Collector] = ()
+    app: faust.App,
+    *,
+    stall_after_s: float | None = None,
+    collectors: Sequence[Collector] = (),
+    key: SecretStr | None = None,
 ) -> LivenessProbe:
     """Register the liveness sensor and timer and the ``/health/`` and ``/metrics/`` routes.
 
     ``stall_after_s`` defaults to the ``worker_stall_after_s`` setting; ``collectors``
     add metrics of other modules (e.g. monitoring) to ``/metrics/``, which always
-    shows the error counts of the app's guarded timers (:mod:`streams.timers`).
+    shows the error counts of the app's guarded timers (:mod:`streams.timers`) and
+    wants ``key`` when one is given (``/health/`` never does).
     """
     reader = LogOffsetsReader(app)
     probe = LivenessProbe(
@@ -386,7 +393,7 @@ def install(
         body, status = health_body(app, probe)
         return web.json(body, status=status)
 
-    @app.page("/metrics/")
+    @guarded_page(app, "/metrics/", key)
     async def metrics(web: View, request: Request) -> Response:
         await probe.refresh_within(ROUTE_WAIT_S, max_age_s=ROUTE_MAX_AGE_S)
         return web.bytes(generate_latest(registry), headers={"Content-Type": CONTENT_TYPE_LATEST})

@@ -9,8 +9,7 @@ cleanly when a rebalance or a stop takes partitions away. Its parts:
 - ``streams.execution``: one attempt of one task, and how it ended;
 - ``streams.outcomes``: status rows and dead letters;
 - ``streams.redo``: work whose records Kafka refused, done again in place;
-- ``streams.intake``: reading an input record, or why it cannot be read;
-- ``streams.declarations``: declared topics and tables as Faust's.
+- ``streams.intake``, ``streams.declarations``: input records; topics and tables as Faust's.
 
 docs/runtime.md lists the Faust behaviour it designs around.
 """
@@ -47,16 +46,13 @@ from streams.outcomes import Outcomes
 from streams.redo import GiveUp, until_recorded
 from streams.task_metrics import TaskMetrics
 from streams.tasks import TaskType
+from streams.web_auth import Handler, guarded_page
 from streams.writes import collecting
 
 log = logging.getLogger(__name__)
 
 EventHandler = Callable[[EventT[Any]], Awaitable[None]]
 T = TypeVar("T")
-
-
-async def _wait(task: asyncio.Task[None]) -> None:
-    await asyncio.wait([task])
 
 
 @dataclass
@@ -128,6 +124,10 @@ class Runtime:
         return declare_table(
             self.app, name, changelog, help=help, table_class=table_class, value_serializer=value_serializer
         )
+
+    def page(self, path: str, **route: Any) -> Callable[[Handler], Any]:
+        """A web route of this worker, behind the worker key (``streams.web_auth.guarded_page``)."""
+        return guarded_page(self.app, path, self.settings.worker_api_key, **route)
 
     async def send(self, spec: TopicSpec, key: str | None, value: bytes) -> None:
         """Send a record to a declared topic; return once Kafka acknowledged it."""
@@ -222,7 +222,7 @@ class Runtime:
 
             await self.delivery.drive(stream, window, start)
 
-    def _spawn(self, work: Coroutine[Any, Any, None], done: Done) -> None:
+    def _spawn(self, work: Awaitable[Any], done: Done) -> None:
         task = asyncio.ensure_future(work)
         self._event_tasks.add(task)
 
@@ -394,7 +394,7 @@ class Runtime:
         if rebalanced.is_set():
             return  # given up with its partition: the next owner reads it again
         unit = self._unit(retry.task_type, envelope, origin, attempt=retry.attempt, high=True)
-        self._spawn(_wait(unit), done)
+        self._spawn(asyncio.wait([unit]), done)
 
 
 __all__ = ["Runtime"]

@@ -99,7 +99,7 @@ def install(rt: Runtime) -> StatusTable:
     rt.outcomes.statuses = statuses
     rt.expiry.register(statuses.table, _pruner(rt.settings.status_retention_s), _partition_of)
 
-    @rt.app.page("/tasks/{task_id}/")
+    @rt.page("/tasks/{task_id}/")
     async def task_status(web: View, request: Request, task_id: str) -> Response:
         # Rows live in their input's partition, not their key's: this worker answers
         # for the partitions it holds (the API's read model answers for all).

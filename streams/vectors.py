@@ -83,8 +83,7 @@ def install(rt: Runtime, *, route_by: faust.Table) -> SqliteVectorIndex:
         ]
     )
 
-    @rt.app.page("/learners/{learner_id}/similar/")
-    @rt.app.table_route(table=route_by, match_info="learner_id")
+    @rt.page("/learners/{learner_id}/similar/", table=route_by, match_info="learner_id")
     async def similar(web: View, request: Request, learner_id: str) -> Response:
         query = request.query.get("q", "")
         try:

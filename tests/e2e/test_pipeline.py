@@ -7,10 +7,14 @@ import subprocess
 
 import httpx
 import orjson
+import pytest
 from aiokafka import AIOKafkaProducer
+from pydantic import SecretStr
 
 from compose.local_broker import LocalBroker
+from foundation.errors import ConfigError
 from foundation.settings import Settings
+from producers.status_client import StatusClient
 from schemas import ChatTurn, decode, encode, new_envelope, task_id
 from schemas.topics import Topics
 from tests.support import api_client, read_topic, running_worker, wait_for
@@ -149,3 +153,48 @@ async def test_unknown_task_ids_are_404(settings: Settings) -> None:
             r = await api.get("/task/00000000-0000-0000-0000-000000000000")
     assert r.status_code == 404
     assert "unknown task" in r.json()["detail"]
+
+
+WORKER_KEY = "worker-" + "k" * 32
+
+
+async def test_with_a_worker_key_the_workers_routes_answer_only_requests_that_carry_it(
+    settings: Settings,
+) -> None:
+    keyed = settings.model_copy(update={"worker_api_key": SecretStr(WORKER_KEY)})
+    base = keyed.worker_base_url
+    with running_worker(keyed):
+        async with api_client(keyed) as api:
+            accepted = await api.post("/events", json={"type": "chat.turn", "v": 1, "data": TURN})
+            tid = accepted.json()["task_ids"][0]
+
+            async def completed() -> bool:
+                r = await api.get(f"/task/{tid}")
+                return r.status_code == 200 and r.json()["status"] == "completed"
+
+            await wait_for(completed, timeout=30)
+        for route in (f"/tasks/{tid}/", "/metrics/", "/learners/s-e2e/progress/", "/costs/"):
+            refused = httpx.get(f"{base}{route}", timeout=10)
+            assert refused.status_code == 401, route
+            assert refused.json()["reason"] == "unauthorized"
+            wrong = httpx.get(f"{base}{route}", headers={"X-API-Key": "x" * 40}, timeout=10)
+            assert wrong.status_code == 401, route
+        answered = httpx.get(f"{base}/tasks/{tid}/", headers={"X-API-Key": WORKER_KEY}, timeout=10)
+        assert answered.status_code == 200 and answered.json()["status"] == "completed"
+        assert httpx.get(f"{base}/metrics/", headers={"X-API-Key": WORKER_KEY}, timeout=10).status_code == 200
+        assert httpx.get(f"{base}/health/", timeout=10).status_code == 200  # probes need no key
+        # The API's client of the worker carries the key it is given.
+        with_key = StatusClient(base, key=keyed.worker_api_key)
+        try:
+            record = await with_key.get(tid)
+        finally:
+            await with_key.close()
+        assert record is not None and record["status"] == "completed"
+
+
+def test_a_production_worker_without_its_key_refuses_to_start(settings: Settings) -> None:
+    from streams.app import create_app as worker_app
+
+    production = settings.model_copy(update={"env": "production"})
+    with pytest.raises(ConfigError, match="FEYNMAN_WORKER_API_KEY"):
+        worker_app(production)

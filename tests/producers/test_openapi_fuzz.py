@@ -79,7 +79,12 @@ def api_url(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory) -> I
 
 @pytest.fixture(scope="module")
 def production_url(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    keys = {"api_keys_read": [READ_KEY], "api_keys_write": [WRITE_KEY], "ui_session_secret": "s" * 32}
+    keys = {
+        "api_keys_read": [READ_KEY],
+        "api_keys_write": [WRITE_KEY],
+        "ui_session_secret": "s" * 32,
+        "worker_api_key": "k" * 32,
+    }
     with serving(kafka_bootstrap, tmp_path_factory.mktemp("prod"), env="production", **keys) as url:
         yield url
 
