@@ -36,7 +36,7 @@ from schemas.envelope import Envelope
 from schemas.tasks import INTAKE_TASK, TASK_ROUTES
 from schemas.topics import Topics, TopicSpec
 from streams.consumer import PipelineApp
-from streams.declarations import StrKeyGlobalTable, StrKeyTable, declare_table, declare_topic
+from streams.declarations import StrKeyGlobalTable, declare_table, declare_topic
 from streams.delivery import Delivery, Done
 from streams.execution import Executor
 from streams.expiry import TableExpiry, stored_partition
@@ -111,19 +111,9 @@ class Runtime:
             self._faust_topics[spec.name] = declare_topic(self.app, spec, internal=internal)
         return self._faust_topics[spec.name]
 
-    def table(
-        self,
-        name: str,
-        changelog: TopicSpec,
-        *,
-        help: str,
-        table_class: type[faust.Table] = StrKeyTable,
-        value_serializer: str = "json",
-    ) -> faust.Table:
+    def table(self, name: str, changelog: TopicSpec, **options: Any) -> faust.Table:
         """A changelog-backed table of this worker's app (``streams.declarations.declare_table``)."""
-        return declare_table(
-            self.app, name, changelog, help=help, table_class=table_class, value_serializer=value_serializer
-        )
+        return declare_table(self.app, name, changelog, **options)
 
     def page(self, path: str, **route: Any) -> Callable[[Handler], Any]:
         """A web route of this worker, behind the worker key (``streams.web_auth.guarded_page``)."""

@@ -22,25 +22,17 @@ from foundation.errors import ConfigError
 from foundation.settings import Settings
 from producers.app import create_app
 from producers.dependencies import (
-    get_accepted_tasks,
-    get_app_settings,
-    get_idempotency_cache,
-    get_metrics,
-    get_publisher,
-    get_question_service,
     get_read_model,
     get_read_model_consumer,
     get_status_client,
 )
-from producers.idempotency import IdempotencyCache
-from producers.metrics import ApiMetrics
-from producers.status_client import AcceptedTasks, StatusClient
+from producers.status_client import StatusClient
 from producers.webview.auth import ViewAuth, view_auth
 from producers.webview.consumer import ReadModelConsumer
 from producers.webview.read_model import ReadModel
 from producers.webview.throttle import FAILURES_PER_WINDOW
 from schemas import ChatTurn, DeadLetter, Topics, encode, new_envelope
-from tests.producers.test_validation_without_broker import TURN, AckingPublisher, CannedQuestions, _returning
+from tests.producers.offline import TURN, AckingPublisher, publishing_overrides, returning
 
 ADMIN = "admin-" + "a" * 32
 WRITER = "writer-" + "w" * 32
@@ -81,16 +73,11 @@ async def _serve(settings: Settings, client: tuple[str, int] = ("127.0.0.1", 123
     status_client = StatusClient(settings.worker_base_url)
     app.dependency_overrides.update(
         {
-            get_app_settings: _returning(settings),
-            get_publisher: _returning(publisher),
-            get_accepted_tasks: _returning(AcceptedTasks()),
-            get_metrics: _returning(ApiMetrics()),
-            get_idempotency_cache: _returning(IdempotencyCache()),
-            get_question_service: _returning(CannedQuestions(publisher)),
-            get_read_model: _returning(model),
-            get_read_model_consumer: _returning(ReadModelConsumer(settings, model)),  # never started
-            get_status_client: _returning(status_client),
-            view_auth: _returning(ViewAuth(settings)),
+            **publishing_overrides(settings, publisher),
+            get_read_model: returning(model),
+            get_read_model_consumer: returning(ReadModelConsumer(settings, model)),  # never started
+            get_status_client: returning(status_client),
+            view_auth: returning(ViewAuth(settings)),
         }
     )
     transport = httpx.ASGITransport(app=app, client=client)

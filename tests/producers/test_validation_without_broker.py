@@ -13,45 +13,31 @@ the app with no override at all.
 from __future__ import annotations
 
 import inspect
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
-import orjson
 import pytest
 from fastapi import APIRouter, FastAPI
 from fastapi.dependencies.utils import get_dependant
 from fastapi.routing import APIRoute
 
-from domain.tutor import Turn
 from foundation.settings import Settings
 from producers import dependencies
 from producers.app import create_app
-from producers.dependencies import (
-    get_accepted_tasks,
-    get_app_settings,
-    get_idempotency_cache,
-    get_metrics,
-    get_publisher,
-    get_question_service,
-)
-from producers.idempotency import IdempotencyCache
-from producers.metrics import ApiMetrics
-from producers.publisher import Published, Publisher
-from producers.question_service import Asked, QuestionService
 from producers.routes_chat import router as chat_router
 from producers.routes_events import router as events_router
 from producers.routes_learning import router as learning_router
 from producers.routes_ops import router as ops_router
 from producers.routes_sessions import router as sessions_router
 from producers.routes_tasks import router as tasks_router
-from producers.status_client import AcceptedTasks
 from producers.webview import routes_auth, routes_data
 from schemas.events import EXTERNAL_EVENT_TYPES
 from schemas.registry import REGISTRY
+from tests.producers.offline import TURN, AckingPublisher, publishing_overrides
 from tests.schemas.samples import SAMPLES
 
 T = TypeVar("T")
@@ -68,44 +54,15 @@ ROUTERS: tuple[APIRouter, ...] = (
     routes_data.router,
 )
 MAX_BODY_BYTES = 4096
-TURN = {"type": "chat.turn", "v": 1, "data": {"session_id": "s1", "topic": "t", "user_input": "hi"}}
 CHAT = {"topic": "photosynthesis", "session_id": "s-1", "user_input": "Plants eat sunlight."}
 HISTORY = [{"role": "user", "content": "Plants eat light."}]
 MEMORIZE = {"topic": "photosynthesis", "conversation_history": HISTORY}
-
-
-class AckingPublisher(Publisher):
-    """Kafka replaced by an immediate acknowledgement: topic choice, keying and encoding stay real."""
-
-    def __init__(self, settings: Settings) -> None:
-        super().__init__(settings)
-        self.sent: list[dict[str, Any]] = []
-
-    async def publish_raw(self, topic: str, value: bytes, *, key: str | None) -> Published:
-        self.sent.append(orjson.loads(value))
-        return Published(topic, 0, len(self.sent) - 1)
-
-
-class CannedQuestions(QuestionService):
-    """The tutor is not under test here; a fixed reply keeps /chat's success path deterministic."""
-
-    async def ask(
-        self, *, topic: str, explanation: str, memory: Sequence[Turn], session_id: str, user_id: str | None
-    ) -> Asked:
-        return Asked([f"What do you mean by {topic!r}?"], "en", "local")
 
 
 @dataclass(frozen=True)
 class OfflineApi:
     client: httpx.AsyncClient
     publisher: AckingPublisher
-
-
-def _returning(value: T) -> Callable[[], Awaitable[T]]:
-    async def provide() -> T:
-        return value
-
-    return provide
 
 
 @pytest.fixture
@@ -136,16 +93,7 @@ async def bare(offline_settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
 async def api(offline_settings: Settings) -> AsyncIterator[OfflineApi]:
     app = create_app(offline_settings)
     publisher = AckingPublisher(offline_settings)
-    app.dependency_overrides.update(
-        {
-            get_app_settings: _returning(offline_settings),
-            get_publisher: _returning(publisher),
-            get_accepted_tasks: _returning(AcceptedTasks()),
-            get_metrics: _returning(ApiMetrics()),
-            get_idempotency_cache: _returning(IdempotencyCache()),
-            get_question_service: _returning(CannedQuestions(publisher)),
-        }
-    )
+    app.dependency_overrides.update(publishing_overrides(offline_settings, publisher))
     async with _serving(app) as client:
         yield OfflineApi(client, publisher)
 
